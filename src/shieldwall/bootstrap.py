@@ -1,0 +1,50 @@
+"""The one place that wires settings, storage, clock and ids into a ``Hub``."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+
+from shieldwall.services.admin import ensure_hub
+from shieldwall.services.context import Hub, HubConfig
+from shieldwall.settings import Settings
+from shieldwall.storage.database import Database
+from shieldwall.storage.migrate import upgrade
+
+
+class SystemClock:
+    """The real wall clock."""
+
+    def now(self) -> int:
+        return time.time_ns() // 1000
+
+
+class RandomIds:
+    """Identifiers and secrets from the operating system's CSPRNG."""
+
+    def uuid4(self) -> str:
+        return str(uuid.uuid4())
+
+    def secret(self, nbytes: int) -> str:
+        return secrets.token_urlsafe(nbytes)
+
+
+def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
+    """Open the database (migrating it first unless told not to) and wire the use cases."""
+    if migrate:
+        upgrade(str(settings.database_url))
+    database = Database.from_url(str(settings.database_url))
+    hub = Hub(
+        store=database,
+        clock=SystemClock(),
+        ids=RandomIds(),
+        config=HubConfig(
+            hub_name=settings.hub_name,
+            default_tlp=settings.default_tlp,
+            max_content_length=settings.max_content_length,
+            max_objects_per_request=settings.max_objects_per_request,
+        ),
+    )
+    ensure_hub(hub)
+    return hub

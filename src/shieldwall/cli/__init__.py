@@ -1,0 +1,1 @@
+"""The ``shieldwall`` command line: thin commands over the services and the client."""

@@ -1,0 +1,5 @@
+"""``python -m shieldwall.cli``."""
+
+from shieldwall.cli.main import main
+
+main()

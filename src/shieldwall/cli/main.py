@@ -1,0 +1,326 @@
+"""``shieldwall``: parse, call one service, render. Errors become messages and exit codes
+here and nowhere else (2: bad input, 3: not found, 4: conflict, 5: not allowed, 1: other)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shieldwall.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ShieldwallError,
+    Unauthenticated,
+)
+from shieldwall.domain.organisations import Organisation
+from shieldwall.domain.timestamps import format_timestamp
+from shieldwall.services import admin, demo
+from shieldwall.services.context import Hub
+from shieldwall.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Shieldwall threat-sharing hub.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+group_app = typer.Typer(help="Sharing groups.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(group_app, name="group")
+app.add_typer(key_app, name="key")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Database URL (default: $SHIELDWALL_DATABASE_URL, else"
+        " sqlite:///shieldwall.db in the current directory)",
+    ),
+]
+EXIT_CODES: tuple[tuple[type[ShieldwallError], int], ...] = (
+    (InvalidInput, 2),
+    (NotFound, 3),
+    (Conflict, 4),
+    (Forbidden, 5),
+    (Unauthenticated, 5),
+)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except ShieldwallError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        code = next((c for kind, c in EXIT_CODES if isinstance(exc, kind)), 1)
+        raise typer.Exit(code) from None
+
+
+def _settings(database: str | None) -> Settings:
+    return load_settings().with_overrides(database_url=database)
+
+
+def _hub(database: str | None) -> Hub:
+    from shieldwall.bootstrap import build_hub
+
+    return build_hub(_settings(database))
+
+
+def _run(database: str | None, action: Callable[[Hub], T]) -> T:
+    with _errors():
+        return action(_hub(database))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    database: DatabaseOption = None,
+    demo_mode: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Fill an empty database with a demo community and print its keys"
+        ),
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the hub (migrating the database first)."""
+    import uvicorn
+
+    from shieldwall.bootstrap import build_hub
+    from shieldwall.web.app import create_app
+
+    settings = _settings(database)
+    with _errors():
+        hub = build_hub(settings)
+        if demo_mode:
+            _demo(hub, settings)
+    out.print(
+        f"Shieldwall listening on [bold]http://{host}:{port}/[/] "
+        f"(TAXII 2.1 at http://{host}:{port}/taxii2/)",
+        highlight=False,
+    )
+    sys.stdout.flush()
+    if workers > 1:
+        import os
+
+        os.environ["SHIELDWALL_DATABASE_URL"] = str(settings.database_url)
+        uvicorn.run(
+            "shieldwall.asgi:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+    else:
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+
+
+def _demo(hub: Hub, settings: Settings) -> None:
+    if not demo.is_empty(hub):
+        members = demo.reissue_demo_keys(hub)
+        out.print(
+            "The database already holds data: the demo was not loaded again."
+            + (" New keys for the demo organisations:" if members else "")
+        )
+        _print_keys(members)
+        return
+    data_dir = settings.demo_data_dir or Path(__file__).resolve().parent.parent / "demo_data"
+    bundles: list[list[object]] = []
+    for path in sorted(data_dir.glob("*.json")):
+        document = orjson.loads(path.read_bytes())
+        if isinstance(document, dict) and isinstance(document.get("objects"), list):
+            bundles.append(document["objects"])
+    community = demo.create_demo(hub, bundles)
+    out.print("Demo community created. One API key per organisation:")
+    _print_keys(community.members)
+    out.print(
+        f"Loaded {community.objects_loaded} STIX objects from {data_dir}"
+        f" ({community.objects_rejected} rejected).",
+        highlight=False,
+    )
+
+
+def _print_keys(members: list[tuple[Organisation, str]]) -> None:
+    for organisation, key in members:
+        label = f"{organisation.name} ({organisation.sector.value}, {organisation.country},"
+        label += f" {organisation.role.value})"
+        out.print(f"  {label:<58} {key}", highlight=False, soft_wrap=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None) -> None:
+    """Create or migrate the schema."""
+    from shieldwall.storage.migrate import upgrade
+
+    with _errors():
+        upgrade(str(_settings(database).database_url))
+    out.print("Database schema is up to date.")
+
+
+@org_app.command("add")
+def org_add(
+    name: str,
+    sector: Annotated[
+        str, typer.Option(help="financial, legal, government, insurance, technology or other")
+    ],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. US")],
+    role: Annotated[str, typer.Option(help="member, government or operator")] = "member",
+    database: DatabaseOption = None,
+) -> None:
+    """Admit an organisation; print its STIX identity id alone on the last line."""
+    organisation = _run(
+        database, lambda hub: admin.add_organisation(hub, name, sector, country, role)
+    )
+    out.print(
+        f"Admitted {organisation.name} ({organisation.sector.value}, {organisation.country},"
+        f" {organisation.role.value}).",
+        highlight=False,
+    )
+    print(organisation.identity_id)
+
+
+@org_app.command("list")
+def org_list(database: DatabaseOption = None) -> None:
+    """List organisations."""
+    organisations = _run(database, admin.list_organisations)
+    table = Table()
+    for column in ("name", "sector", "country", "role", "groups", "identity"):
+        table.add_column(column, overflow="fold")
+    for o in organisations:
+        table.add_row(
+            o.name,
+            o.sector.value,
+            o.country,
+            o.role.value,
+            ", ".join(sorted(o.groups)),
+            o.identity_id,
+        )
+    out.print(table)
+
+
+@org_app.command("assets")
+def org_assets(
+    name: str,
+    domain: Annotated[list[str] | None, typer.Option(help="A domain the organisation owns")] = None,
+    cidr: Annotated[list[str] | None, typer.Option(help="An IP range it owns")] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option(help="A name, matter or account number")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Declare an organisation's own assets (used to protect victims); list them all."""
+    assets = _run(
+        database,
+        lambda hub: admin.declare_assets(hub, name, domain or [], cidr or [], keyword or []),
+    )
+    table = Table(title=f"Declared assets of {name}")
+    table.add_column("kind")
+    table.add_column("value", overflow="fold")
+    for kind, value in assets:
+        table.add_row(kind, value)
+    out.print(table)
+
+
+@group_app.command("add")
+def group_add(
+    name: str,
+    orgs: Annotated[list[str], typer.Argument(help="Member organisations")],
+    database: DatabaseOption = None,
+) -> None:
+    """Create a sharing group."""
+    group = _run(database, lambda hub: admin.create_group(hub, name, orgs))
+    out.print(f"Created group {group.name} with {len(group.members)} members.", highlight=False)
+
+
+@group_app.command("members")
+def group_members(
+    name: str,
+    add: Annotated[list[str] | None, typer.Option(help="Organisation to add")] = None,
+    remove: Annotated[list[str] | None, typer.Option(help="Organisation to remove")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add or remove members of a sharing group."""
+    group = _run(database, lambda hub: admin.change_group(hub, name, add or [], remove or []))
+    out.print(f"{group.name}: {', '.join(group.members) or '(no members)'}", highlight=False)
+
+
+@group_app.command("list")
+def group_list(database: DatabaseOption = None) -> None:
+    """List sharing groups and their members."""
+    groups = _run(database, admin.list_groups)
+    table = Table()
+    for column in ("group", "owner", "members"):
+        table.add_column(column, overflow="fold")
+    for g in groups:
+        table.add_row(g.name, g.owner or "(operators)", ", ".join(g.members))
+    out.print(table)
+
+
+@group_app.command("delete")
+def group_delete(name: str, database: DatabaseOption = None) -> None:
+    """Delete a sharing group."""
+    _run(database, lambda hub: admin.delete_group(hub, name))
+    out.print(f"Deleted group {name}.", highlight=False)
+
+
+@key_app.command("create")
+def key_create(
+    org: str,
+    label: Annotated[str, typer.Option(help="What the key is for")] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Create an API key; print it alone on the last line (it is not stored and not shown again)."""
+    key = _run(database, lambda hub: admin.create_key(hub, org, label))
+    out.print(f"API key for {org} (store it now; it cannot be shown again):", highlight=False)
+    print(key)
+
+
+@key_app.command("list")
+def key_list(
+    org: Annotated[str | None, typer.Argument(help="Only this organisation's keys")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """List keys (ids and dates, never secrets)."""
+    keys = _run(database, lambda hub: admin.list_keys(hub, org))
+    table = Table()
+    for column in ("key id", "organisation", "label", "created", "last used", "revoked"):
+        table.add_column(column, overflow="fold")
+    for k in keys:
+        table.add_row(
+            k.key_id,
+            k.organisation,
+            k.label,
+            format_timestamp(k.created_at)[:19],
+            format_timestamp(k.last_used_at)[:19] if k.last_used_at else "",
+            format_timestamp(k.revoked_at)[:19] if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: str, database: DatabaseOption = None) -> None:
+    """Revoke a key by its id (or the whole key); effective on the next request."""
+    _run(database, lambda hub: admin.revoke_key(hub, key_id))
+    out.print(f"Revoked key {key_id[:15]}.", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Use cases. They own the transaction boundary and reach storage only through ``ports``."""

@@ -1,0 +1,28 @@
+"""``Hub``: what every use case needs, wired once by ``bootstrap.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shieldwall.domain.tlp import Tlp
+from shieldwall.services.ports import Clock, IdFactory, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """The part of the settings the use cases read (services never read the environment)."""
+
+    hub_name: str = "Shieldwall hub"
+    default_tlp: Tlp = Tlp.AMBER
+    max_content_length: int = 50 * 1024 * 1024
+    max_objects_per_request: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """Storage, clock, id source and configuration for the use cases."""
+
+    store: UnitOfWork
+    clock: Clock
+    ids: IdFactory
+    config: HubConfig

@@ -1,0 +1,237 @@
+"""Adding objects to a collection (TAXII 2.1 §5.5 "Add Objects").
+
+Each object is validated on its own: valid ones are stored, invalid ones are reported in
+the status resource with their reason, and the whole request is one transaction, so a
+crash stores all of the valid objects or none. Re-posting an (id, version) already stored
+stores nothing new and counts as a success. Only the organisation that first submitted an
+id may add versions of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from shieldwall.domain.errors import Forbidden, InvalidInput, InvalidStix, NotFound, ShieldwallError
+from shieldwall.domain.organisations import Organisation, Role
+from shieldwall.domain.policy import AccessLabel, audience_keys
+from shieldwall.domain.references import reference_ids
+from shieldwall.domain.scope import Scope, scope_of
+from shieldwall.domain.stix_validation import validate_object
+from shieldwall.domain.tlp import normalise_markings, tlp_from_markings
+from shieldwall.domain.versions import VERSIONLESS
+from shieldwall.services.admin import ANONYMOUS_IDENTITY_SETTING, HUB_IDENTITY_SETTING
+from shieldwall.services.context import Hub
+from shieldwall.services.ports import CollectionRecord, NewObject, ReadTx, StatusRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StatusDetail:
+    """One entry of a status resource's successes or failures."""
+
+    id: str
+    version: str | None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    row: NewObject
+    version_text: str
+    scope: Scope
+    created_by_ref: str | None
+
+
+def envelope_objects(document: object) -> list[object]:
+    """The objects of a TAXII envelope (``{"objects": [...]}``) or a STIX bundle.
+
+    Raises ``InvalidInput`` when the document is neither.
+    """
+    if not isinstance(document, dict):
+        raise InvalidInput(
+            'the body must be a JSON object: a TAXII envelope {"objects": [...]} or a STIX bundle'
+        )
+    if document.get("type", "bundle") != "bundle":
+        raise InvalidInput(
+            f"the body is a STIX {document.get('type')!r} object, not a bundle or an envelope"
+        )
+    items = document.get("objects")
+    if not isinstance(items, list):
+        raise InvalidInput('the body has no "objects" list: send a TAXII envelope or a STIX bundle')
+    return items
+
+
+def _prepare(obj: object, submitter: Organisation, hub: Hub) -> _Prepared:
+    valid = validate_object(obj)
+    assert isinstance(obj, dict)
+    scope = scope_of(obj)
+    level = tlp_from_markings(obj.get("object_marking_refs")) or hub.config.default_tlp
+    body = dict(obj)
+    body["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), level)
+    created_by = body.get("created_by_ref")
+    label = AccessLabel(level, scope, submitter.id)
+    version = valid.modified_micros
+    if version is None:
+        version = valid.created_micros
+    version_text = body.get("modified", body.get("created"))
+    refs = reference_ids(body)
+    row = NewObject(
+        stix_id=valid.id,
+        stix_type=valid.type,
+        spec_version=valid.spec_version,
+        version=VERSIONLESS if version is None else version,
+        tlp=int(level),
+        audience=audience_keys(label),
+        submitter_org_id=submitter.id,
+        body=orjson.dumps(body).decode(),
+        refs=" ".join(sorted(refs)) if refs else None,
+    )
+    return _Prepared(
+        row,
+        str(version_text) if version_text else "",
+        scope,
+        created_by if isinstance(created_by, str) else None,
+    )
+
+
+def _object_id(obj: object) -> str:
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+        return str(obj["id"])[:300]
+    return "(no id)"
+
+
+def add_objects(
+    hub: Hub, submitter: Organisation, collection_id: str, items: list[object]
+) -> StatusRecord:
+    """Validate and store ``items`` in the collection; return the (complete) status.
+
+    Raises ``NotFound`` for an unknown collection, ``Forbidden`` when the submitter may not
+    write to it, ``InvalidInput`` when there are more objects than the configured maximum.
+    Per-object problems never raise: they become failures in the status.
+    """
+    if len(items) > hub.config.max_objects_per_request:
+        raise InvalidInput(
+            f"{len(items)} objects in one request; the maximum is"
+            f" {hub.config.max_objects_per_request}: split the bundle"
+        )
+    successes: list[StatusDetail] = []
+    failures: list[StatusDetail] = []
+    prepared: list[_Prepared] = []
+    for obj in items:
+        try:
+            prepared.append(_prepare(obj, submitter, hub))
+        except InvalidStix as exc:
+            failures.append(StatusDetail(exc.object_id or _object_id(obj), None, exc.message))
+        except ShieldwallError as exc:
+            failures.append(StatusDetail(_object_id(obj), None, exc.message))
+    with hub.store.write() as tx:
+        collection = tx.collection(collection_id)
+        _check_writable(collection, submitter)
+        assert collection is not None
+        reserved = {tx.setting(HUB_IDENTITY_SETTING), tx.setting(ANONYMOUS_IDENTITY_SETTING)}
+        checked = _check_references(tx, prepared, submitter, reserved, failures)
+        last = tx.lock_collection(collection.pk)
+        existing = tx.existing_versions(collection.pk, [p.row.stix_id for p in checked])
+        fresh: list[NewObject] = []
+        seen: set[tuple[str, int]] = set()
+        for item in checked:
+            row = item.row
+            key = (row.stix_id, row.version)
+            versions = existing.get(row.stix_id, [])
+            owners = {v.submitter_org_id for v in versions}
+            if key in seen or any(v.version == row.version for v in versions):
+                successes.append(
+                    StatusDetail(
+                        row.stix_id, item.version_text or None, "already stored; nothing new"
+                    )
+                )
+                continue
+            if versions and owners != {submitter.id}:
+                failures.append(
+                    StatusDetail(
+                        row.stix_id,
+                        item.version_text or None,
+                        "this id belongs to an object another organisation submitted;"
+                        " only its submitter may add versions of it",
+                    )
+                )
+                continue
+            seen.add(key)
+            fresh.append(row)
+            successes.append(StatusDetail(row.stix_id, item.version_text or None))
+        now = hub.clock.now()
+        date_added = max(now, last + 1)
+        tx.insert_objects(collection.pk, date_added, fresh)
+        if fresh:
+            tx.set_last_date_added(collection.pk, date_added)
+        record = StatusRecord(
+            id=hub.ids.uuid4(),
+            org_id=submitter.id,
+            collection_pk=collection.pk,
+            request_timestamp=now,
+            total_count=len(items),
+            success_count=len(successes),
+            failure_count=len(failures),
+            pending_count=0,
+            details=orjson.dumps(
+                {
+                    "successes": [_detail(d) for d in successes],
+                    "failures": [_detail(d) for d in failures],
+                    "pendings": [],
+                }
+            ).decode(),
+        )
+        tx.insert_status(record)
+    return record
+
+
+def _detail(detail: StatusDetail) -> dict[str, str]:
+    body = {"id": detail.id}
+    if detail.version:
+        body["version"] = detail.version
+    if detail.message:
+        body["message"] = detail.message
+    return body
+
+
+def _check_writable(collection: CollectionRecord | None, submitter: Organisation) -> None:
+    if collection is None:
+        raise NotFound("no such collection")
+    if not collection.members_can_write and submitter.role is not Role.OPERATOR:
+        if collection.members_can_read:
+            raise Forbidden("this collection is read-only for members")
+        raise NotFound("no such collection")
+
+
+def _check_references(
+    read: ReadTx,
+    prepared: list[_Prepared],
+    submitter: Organisation,
+    reserved: set[str | None],
+    failures: list[StatusDetail],
+) -> list[_Prepared]:
+    """Drop (as failures) objects whose scope names unknown organisations or groups, or
+    whose ``created_by_ref`` claims another organisation's or the hub's identity."""
+    identities = {p.created_by_ref for p in prepared if p.created_by_ref}
+    for p in prepared:
+        identities |= p.scope.organizations
+    known = {o.identity_id: o for o in read.organisations_by_identity(identities)}
+    groups = read.existing_group_names({g for p in prepared for g in p.scope.groups})
+    kept: list[_Prepared] = []
+    for item in prepared:
+        unknown_orgs = sorted(item.scope.organizations - known.keys())
+        unknown_groups = sorted(item.scope.groups - groups)
+        owner = known.get(item.created_by_ref or "")
+        problem = None
+        if unknown_orgs:
+            problem = f"scope names organisations this hub does not know: {', '.join(unknown_orgs)}"
+        elif unknown_groups:
+            problem = f"scope names sharing groups that do not exist: {', '.join(unknown_groups)}"
+        elif item.created_by_ref in reserved or (owner is not None and owner.id != submitter.id):
+            problem = "created_by_ref names an identity that is not the submitter's"
+        if problem:
+            failures.append(StatusDetail(item.row.stix_id, item.version_text or None, problem))
+        else:
+            kept.append(item)
+    return kept

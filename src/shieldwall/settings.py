@@ -1,0 +1,109 @@
+"""Settings: one typed object, defined once as data, loaded at the entry point.
+
+Every setting has an environment variable (``SHIELDWALL_<NAME>``); command-line options
+override them. ``docs/configuration.md`` is checked against ``SETTINGS`` by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from shieldwall.domain.errors import InvalidInput
+from shieldwall.domain.tlp import Tlp
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    """One setting: its name, default (as text) and what it does."""
+
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "database_url",
+        "sqlite:///shieldwall.db",
+        "SQLAlchemy URL of the database: sqlite:///PATH or postgresql://USER@HOST:PORT/DB",
+    ),
+    SettingSpec(
+        "default_tlp",
+        "amber",
+        "TLP given to objects submitted without a TLP marking (clear, green, amber,"
+        " amber+strict, red)",
+    ),
+    SettingSpec(
+        "max_content_length",
+        str(50 * 1024 * 1024),
+        "Largest request body in bytes; advertised by the TAXII API root",
+    ),
+    SettingSpec(
+        "max_objects_per_request",
+        "100000",
+        "Largest number of objects in one TAXII add-objects request",
+    ),
+    SettingSpec("hub_name", "Shieldwall hub", "Name of this hub, shown in TAXII discovery"),
+    SettingSpec(
+        "demo_data_dir",
+        "",
+        "Folder of STIX bundles the demo loads (default: the copy shipped in the package)",
+    ),
+)
+
+
+class Secret(str):
+    """A string whose ``repr`` hides its value (for database URLs with passwords)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The hub's configuration."""
+
+    database_url: Secret = field(default_factory=lambda: Secret("sqlite:///shieldwall.db"))
+    default_tlp: Tlp = Tlp.AMBER
+    max_content_length: int = 50 * 1024 * 1024
+    max_objects_per_request: int = 100_000
+    hub_name: str = "Shieldwall hub"
+    demo_data_dir: Path | None = None
+
+    def with_overrides(self, **values: object) -> Settings:
+        """A copy with the non-``None`` values replaced (command-line options)."""
+        changes = {name: value for name, value in values.items() if value is not None}
+        if "database_url" in changes:
+            changes["database_url"] = Secret(str(changes["database_url"]))
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _positive_int(name: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(f"setting {name} must be a positive integer, not {text!r}")
+    return int(text)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``SHIELDWALL_*`` variables; defaults from ``SETTINGS``.
+
+    Raises ``InvalidInput`` naming the variable when a value does not parse.
+    """
+    env = os.environ if environ is None else environ
+    raw = {spec.name: env.get(f"SHIELDWALL_{spec.name.upper()}", spec.default) for spec in SETTINGS}
+    demo_dir = raw["demo_data_dir"]
+    return Settings(
+        database_url=Secret(raw["database_url"]),
+        default_tlp=Tlp.parse(raw["default_tlp"]),
+        max_content_length=_positive_int("max_content_length", raw["max_content_length"]),
+        max_objects_per_request=_positive_int(
+            "max_objects_per_request", raw["max_objects_per_request"]
+        ),
+        hub_name=raw["hub_name"],
+        demo_data_dir=Path(demo_dir) if demo_dir else None,
+    )

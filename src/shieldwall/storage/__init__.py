@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core over SQLite (default) and PostgreSQL; implements services/ports."""

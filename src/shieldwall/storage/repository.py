@@ -1,0 +1,581 @@
+"""``SqlTx``: every SQL statement Shieldwall runs, behind the ``services.ports`` protocols.
+
+The sharing policy reaches SQL in exactly one place, ``_visible``, which renders the
+compiled rule of ``domain.policy`` (see its module docstring). Every object read goes
+through ``find_objects`` or ``hidden_ids``, and both use ``_visible``; there is no other
+query over ``objects`` that returns rows to a reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import NamedFromClause
+
+from shieldwall.domain.organisations import Organisation, Role, Sector
+from shieldwall.domain.policy import COMMUNITY_KEY, ReaderFilter
+from shieldwall.domain.queries import ObjectQuery
+from shieldwall.domain.tlp import Tlp
+from shieldwall.services.ports import (
+    CollectionRecord,
+    ExistingVersion,
+    GroupRecord,
+    KeyInfo,
+    KeyRecord,
+    NewObject,
+    ObjectRow,
+    StatusRecord,
+)
+from shieldwall.storage.schema import (
+    api_keys,
+    collections,
+    group_members,
+    hub_settings,
+    object_audience,
+    objects,
+    org_assets,
+    organisations,
+    sharing_groups,
+    statuses,
+)
+
+_CHUNK = 500
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _visible(table: NamedFromClause, view: ReaderFilter) -> ColumnElement[bool]:
+    """The compiled sharing rule (domain.policy) as a SQL condition on ``table``."""
+    audience_keys = sorted(view.keys - {COMMUNITY_KEY})
+    terms: list[ColumnElement[bool]] = [table.c.submitter_org_id == view.org_id]
+    if COMMUNITY_KEY in view.keys:
+        terms.append(table.c.community.is_(True))
+    if view.all_but_red:
+        terms.append(table.c.tlp != int(Tlp.RED))
+    if audience_keys:
+        terms.append(
+            exists().where(
+                object_audience.c.object_seq == table.c.seq,
+                object_audience.c.key.in_(audience_keys),
+            )
+        )
+    return or_(*terms)
+
+
+class SqlTx:
+    """One transaction on one connection. Implements ``ReadTx`` and ``WriteTx``."""
+
+    def __init__(self, connection: Connection, is_sqlite: bool) -> None:
+        self.connection = connection
+        self.is_sqlite = is_sqlite
+
+    # --- settings --------------------------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        value = self.connection.execute(
+            select(hub_settings.c.value).where(hub_settings.c.name == name)
+        ).scalar_one_or_none()
+        return value
+
+    def set_setting(self, name: str, value: str) -> None:
+        updated = self.connection.execute(
+            update(hub_settings).where(hub_settings.c.name == name).values(value=value)
+        )
+        if updated.rowcount == 0:
+            self.connection.execute(insert(hub_settings).values(name=name, value=value))
+
+    # --- organisations ---------------------------------------------------------------
+
+    def _groups_of(self, org_ids: list[int]) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {org_id: set() for org_id in org_ids}
+        for chunk in _chunks(org_ids):
+            rows = self.connection.execute(
+                select(group_members.c.org_id, sharing_groups.c.name)
+                .join(sharing_groups, sharing_groups.c.id == group_members.c.group_id)
+                .where(group_members.c.org_id.in_(chunk))
+            )
+            for org_id, name in rows:
+                found[org_id].add(name)
+        return found
+
+    def _organisations(self, *conditions: ColumnElement[bool]) -> list[Organisation]:
+        rows = self.connection.execute(
+            select(organisations).where(*conditions).order_by(organisations.c.name)
+        ).all()
+        groups = self._groups_of([row.id for row in rows])
+        return [
+            Organisation(
+                id=row.id,
+                name=row.name,
+                identity_id=row.identity_id,
+                sector=Sector(row.sector),
+                country=row.country,
+                role=Role(row.role),
+                groups=frozenset(groups[row.id]),
+            )
+            for row in rows
+        ]
+
+    def organisation(self, org_id: int) -> Organisation | None:
+        found = self._organisations(organisations.c.id == org_id)
+        return found[0] if found else None
+
+    def organisation_by_name(self, name: str) -> Organisation | None:
+        found = self._organisations(organisations.c.name == name)
+        return found[0] if found else None
+
+    def organisations_by_identity(self, identity_ids: Iterable[str]) -> list[Organisation]:
+        wanted = sorted(set(identity_ids))
+        if not wanted:
+            return []
+        return self._organisations(organisations.c.identity_id.in_(wanted))
+
+    def organisations(self) -> list[Organisation]:
+        return self._organisations()
+
+    def add_organisation(
+        self, name: str, identity_id: str, sector: Sector, country: str, role: Role, now: int
+    ) -> Organisation:
+        org_id = self.connection.execute(
+            insert(organisations)
+            .values(
+                name=name,
+                identity_id=identity_id,
+                sector=sector.value,
+                country=country,
+                role=role.value,
+                created_at=now,
+            )
+            .returning(organisations.c.id)
+        ).scalar_one()
+        return Organisation(org_id, name, identity_id, sector, country, role, frozenset())
+
+    # --- sharing groups --------------------------------------------------------------
+
+    def groups(self) -> list[GroupRecord]:
+        owner = organisations.alias("owner")
+        rows = self.connection.execute(
+            select(
+                sharing_groups.c.id,
+                sharing_groups.c.name,
+                sharing_groups.c.description,
+                owner.c.name.label("owner"),
+            )
+            .outerjoin(owner, owner.c.id == sharing_groups.c.owner_org_id)
+            .order_by(sharing_groups.c.name)
+        ).all()
+        members: dict[int, list[str]] = {row.id: [] for row in rows}
+        for group_id, org_name in self.connection.execute(
+            select(group_members.c.group_id, organisations.c.name)
+            .join(organisations, organisations.c.id == group_members.c.org_id)
+            .order_by(organisations.c.name)
+        ):
+            members.setdefault(group_id, []).append(org_name)
+        return [
+            GroupRecord(row.name, row.owner, row.description, tuple(members[row.id]))
+            for row in rows
+        ]
+
+    def group(self, name: str) -> GroupRecord | None:
+        for record in self.groups():
+            if record.name == name:
+                return record
+        return None
+
+    def existing_group_names(self, names: Iterable[str]) -> set[str]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return set()
+        return set(
+            self.connection.execute(
+                select(sharing_groups.c.name).where(sharing_groups.c.name.in_(wanted))
+            ).scalars()
+        )
+
+    def _group_pk(self, name: str) -> int | None:
+        value = self.connection.execute(
+            select(sharing_groups.c.id).where(sharing_groups.c.name == name)
+        ).scalar_one_or_none()
+        return value
+
+    def add_group(self, name: str, owner_org_id: int | None, description: str, now: int) -> None:
+        self.connection.execute(
+            insert(sharing_groups).values(
+                name=name, owner_org_id=owner_org_id, description=description, created_at=now
+            )
+        )
+
+    def delete_group(self, name: str) -> None:
+        group_pk = self._group_pk(name)
+        if group_pk is not None:
+            self.connection.execute(
+                delete(group_members).where(group_members.c.group_id == group_pk)
+            )
+            self.connection.execute(delete(sharing_groups).where(sharing_groups.c.id == group_pk))
+
+    def add_group_member(self, group: str, org_id: int) -> None:
+        group_pk = self._group_pk(group)
+        already = self.connection.execute(
+            select(group_members.c.org_id).where(
+                group_members.c.group_id == group_pk, group_members.c.org_id == org_id
+            )
+        ).first()
+        if already is None:
+            self.connection.execute(insert(group_members).values(group_id=group_pk, org_id=org_id))
+
+    def remove_group_member(self, group: str, org_id: int) -> None:
+        group_pk = self._group_pk(group)
+        self.connection.execute(
+            delete(group_members).where(
+                group_members.c.group_id == group_pk, group_members.c.org_id == org_id
+            )
+        )
+
+    # --- assets ----------------------------------------------------------------------
+
+    def assets(self, org_id: int) -> list[tuple[str, str]]:
+        rows = self.connection.execute(
+            select(org_assets.c.kind, org_assets.c.value)
+            .where(org_assets.c.org_id == org_id)
+            .order_by(org_assets.c.kind, org_assets.c.value)
+        )
+        return [(kind, value) for kind, value in rows]
+
+    def add_asset(self, org_id: int, kind: str, value: str) -> None:
+        already = self.connection.execute(
+            select(org_assets.c.id).where(
+                org_assets.c.org_id == org_id,
+                org_assets.c.kind == kind,
+                org_assets.c.value == value,
+            )
+        ).first()
+        if already is None:
+            self.connection.execute(
+                insert(org_assets).values(org_id=org_id, kind=kind, value=value)
+            )
+
+    # --- API keys --------------------------------------------------------------------
+
+    def key(self, key_id: str) -> KeyRecord | None:
+        row = self.connection.execute(
+            select(
+                api_keys.c.key_id, api_keys.c.org_id, api_keys.c.secret_hash, api_keys.c.revoked_at
+            ).where(api_keys.c.key_id == key_id)
+        ).first()
+        if row is None:
+            return None
+        organisation = self.organisation(row.org_id)
+        if organisation is None:
+            return None
+        return KeyRecord(row.key_id, organisation, row.secret_hash, row.revoked_at is not None)
+
+    def keys(self, org_id: int | None) -> list[KeyInfo]:
+        query = (
+            select(api_keys, organisations.c.name.label("org_name"))
+            .join(organisations, organisations.c.id == api_keys.c.org_id)
+            .order_by(organisations.c.name, api_keys.c.created_at)
+        )
+        if org_id is not None:
+            query = query.where(api_keys.c.org_id == org_id)
+        return [
+            KeyInfo(
+                row.key_id,
+                row.org_name,
+                row.label,
+                row.created_at,
+                row.revoked_at,
+                row.last_used_at,
+            )
+            for row in self.connection.execute(query)
+        ]
+
+    def add_key(self, key_id: str, org_id: int, secret_hash: str, label: str, now: int) -> None:
+        self.connection.execute(
+            insert(api_keys).values(
+                key_id=key_id, org_id=org_id, secret_hash=secret_hash, label=label, created_at=now
+            )
+        )
+
+    def revoke_key(self, key_id: str, now: int) -> bool:
+        result = self.connection.execute(
+            update(api_keys)
+            .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
+    def touch_key(self, key_id: str, now: int) -> None:
+        self.connection.execute(
+            update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=now)
+        )
+
+    # --- collections -----------------------------------------------------------------
+
+    @staticmethod
+    def _collection(row: Any) -> CollectionRecord:
+        return CollectionRecord(
+            row.id,
+            row.collection_id,
+            row.title,
+            row.description,
+            row.alias,
+            bool(row.members_can_read),
+            bool(row.members_can_write),
+        )
+
+    def collections(self) -> list[CollectionRecord]:
+        rows = self.connection.execute(select(collections).order_by(collections.c.id))
+        return [self._collection(row) for row in rows]
+
+    def collection(self, collection_id: str) -> CollectionRecord | None:
+        row = self.connection.execute(
+            select(collections).where(
+                or_(
+                    collections.c.collection_id == collection_id,
+                    collections.c.alias == collection_id,
+                )
+            )
+        ).first()
+        return None if row is None else self._collection(row)
+
+    def add_collection(
+        self,
+        collection_id: str,
+        title: str,
+        description: str,
+        alias: str | None,
+        members_can_read: bool,
+        members_can_write: bool,
+    ) -> CollectionRecord:
+        pk = self.connection.execute(
+            insert(collections)
+            .values(
+                collection_id=collection_id,
+                title=title,
+                description=description,
+                alias=alias,
+                members_can_read=members_can_read,
+                members_can_write=members_can_write,
+                last_date_added=0,
+            )
+            .returning(collections.c.id)
+        ).scalar_one()
+        return CollectionRecord(
+            pk, collection_id, title, description, alias, members_can_read, members_can_write
+        )
+
+    def lock_collection(self, collection_pk: int) -> int:
+        query = select(collections.c.last_date_added).where(collections.c.id == collection_pk)
+        if not self.is_sqlite:  # SQLite's BEGIN IMMEDIATE already holds the write lock
+            query = query.with_for_update()
+        return int(self.connection.execute(query).scalar_one())
+
+    def set_last_date_added(self, collection_pk: int, date_added: int) -> None:
+        self.connection.execute(
+            update(collections)
+            .where(collections.c.id == collection_pk)
+            .values(last_date_added=date_added)
+        )
+
+    # --- objects ---------------------------------------------------------------------
+
+    def find_objects(
+        self, collection_pk: int, query: ObjectQuery, view: ReaderFilter, limit: int
+    ) -> list[ObjectRow]:
+        o = objects.alias("o")
+        conditions: list[ColumnElement[bool]] = [o.c.collection_pk == collection_pk]
+        if query.ids:
+            conditions.append(o.c.stix_id.in_(sorted(query.ids)))
+        if query.types:
+            conditions.append(o.c.stix_type.in_(sorted(query.types)))
+        if query.spec_versions:
+            conditions.append(o.c.spec_version.in_(sorted(query.spec_versions)))
+        if query.added_after is not None:
+            conditions.append(o.c.date_added > query.added_after)
+        if query.tlps:
+            conditions.append(o.c.tlp.in_(sorted(query.tlps)))
+        if query.text:
+            escaped = (
+                query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            )
+            conditions.append(func.lower(o.c.body).like(f"%{escaped}%", escape="\\"))
+        if query.cursor is not None:
+            conditions.append(
+                or_(
+                    o.c.date_added > query.cursor.date_added,
+                    and_(o.c.date_added == query.cursor.date_added, o.c.seq > query.cursor.seq),
+                )
+            )
+        conditions.append(_visible(o, view))
+        versions = query.versions
+        if not versions.all:
+            chosen: list[ColumnElement[bool]] = []
+            if versions.last:
+                chosen.append(~self._other_version(o, view, newer=True))
+            if versions.first:
+                chosen.append(~self._other_version(o, view, newer=False))
+            if versions.exact:
+                chosen.append(o.c.version.in_(sorted(versions.exact)))
+            conditions.append(or_(*chosen))
+        statement = (
+            select(
+                o.c.seq,
+                o.c.stix_id,
+                o.c.stix_type,
+                o.c.spec_version,
+                o.c.version,
+                o.c.date_added,
+                o.c.tlp,
+                o.c.submitter_org_id,
+                o.c.body,
+                o.c.refs,
+            )
+            .where(*conditions)
+            .order_by(o.c.date_added, o.c.seq)
+            .limit(limit)
+        )
+        return [
+            ObjectRow(
+                seq=row.seq,
+                stix_id=row.stix_id,
+                stix_type=row.stix_type,
+                spec_version=row.spec_version,
+                version=row.version,
+                date_added=row.date_added,
+                tlp=row.tlp,
+                submitter_org_id=row.submitter_org_id,
+                body=row.body,
+                refs=row.refs,
+            )
+            for row in self.connection.execute(statement)
+        ]
+
+    @staticmethod
+    def _other_version(
+        o: NamedFromClause, view: ReaderFilter, *, newer: bool
+    ) -> ColumnElement[bool]:
+        other = objects.alias("other")
+        order = other.c.version > o.c.version if newer else other.c.version < o.c.version
+        return exists().where(
+            other.c.collection_pk == o.c.collection_pk,
+            other.c.stix_id == o.c.stix_id,
+            order,
+            _visible(other, view),
+        )
+
+    def hidden_ids(self, ids: Iterable[str], view: ReaderFilter) -> set[str]:
+        wanted = sorted(set(ids))
+        hidden: set[str] = set()
+        o = objects.alias("o")
+        for chunk in _chunks(wanted):
+            stored = set(
+                self.connection.execute(
+                    select(o.c.stix_id).where(o.c.stix_id.in_(chunk)).distinct()
+                ).scalars()
+            )
+            if not stored:
+                continue
+            readable = set(
+                self.connection.execute(
+                    select(o.c.stix_id)
+                    .where(o.c.stix_id.in_(sorted(stored)), _visible(o, view))
+                    .distinct()
+                ).scalars()
+            )
+            hidden |= stored - readable
+        return hidden
+
+    def existing_versions(
+        self, collection_pk: int, stix_ids: Iterable[str]
+    ) -> dict[str, list[ExistingVersion]]:
+        wanted = sorted(set(stix_ids))
+        found: dict[str, list[ExistingVersion]] = {}
+        for chunk in _chunks(wanted):
+            rows = self.connection.execute(
+                select(objects.c.stix_id, objects.c.version, objects.c.submitter_org_id).where(
+                    objects.c.collection_pk == collection_pk, objects.c.stix_id.in_(chunk)
+                )
+            )
+            for stix_id, version, submitter in rows:
+                found.setdefault(stix_id, []).append(ExistingVersion(version, submitter))
+        return found
+
+    def insert_objects(self, collection_pk: int, date_added: int, rows: list[NewObject]) -> None:
+        if not rows:
+            return
+        values = [
+            {
+                "collection_pk": collection_pk,
+                "stix_id": row.stix_id,
+                "stix_type": row.stix_type,
+                "spec_version": row.spec_version,
+                "version": row.version,
+                "date_added": date_added,
+                "tlp": row.tlp,
+                "community": COMMUNITY_KEY in row.audience,
+                "submitter_org_id": row.submitter_org_id,
+                "body": row.body,
+                "refs": row.refs,
+            }
+            for row in rows
+        ]
+        audience_rows: list[dict[str, object]] = []
+        for chunk_start in range(0, len(values), _CHUNK):
+            chunk = values[chunk_start : chunk_start + _CHUNK]
+            result = self.connection.execute(
+                insert(objects).returning(objects.c.seq, sort_by_parameter_order=True), chunk
+            )
+            seqs = list(result.scalars())
+            for seq, row in zip(seqs, rows[chunk_start : chunk_start + _CHUNK], strict=True):
+                audience_rows.extend(
+                    {"object_seq": seq, "key": key} for key in row.audience if key != COMMUNITY_KEY
+                )
+        if audience_rows:
+            self.connection.execute(insert(object_audience), audience_rows)
+
+    def delete_objects(self, seqs: list[int]) -> None:
+        for chunk in _chunks(seqs):
+            self.connection.execute(
+                delete(object_audience).where(object_audience.c.object_seq.in_(chunk))
+            )
+            self.connection.execute(delete(objects).where(objects.c.seq.in_(chunk)))
+
+    # --- statuses --------------------------------------------------------------------
+
+    def status(self, status_id: str) -> StatusRecord | None:
+        row = self.connection.execute(select(statuses).where(statuses.c.id == status_id)).first()
+        if row is None:
+            return None
+        return StatusRecord(
+            row.id,
+            row.org_id,
+            row.collection_pk,
+            row.request_timestamp,
+            row.total_count,
+            row.success_count,
+            row.failure_count,
+            row.pending_count,
+            row.details,
+        )
+
+    def insert_status(self, record: StatusRecord) -> None:
+        self.connection.execute(
+            insert(statuses).values(
+                id=record.id,
+                org_id=record.org_id,
+                collection_pk=record.collection_pk,
+                request_timestamp=record.request_timestamp,
+                total_count=record.total_count,
+                success_count=record.success_count,
+                failure_count=record.failure_count,
+                pending_count=record.pending_count,
+                details=record.details,
+            )
+        )

@@ -1,0 +1,168 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations create and evolve it.
+
+Timestamps are integer microseconds since the epoch (``BigInteger``): exact, cheap to
+compare and identical on both engines. STIX objects are stored whole as JSON text in
+``objects.body`` beside the envelope columns TAXII paging and the policy need.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+hub_settings = Table(
+    "hub_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("identity_id", String(64), nullable=False, unique=True),
+    Column("sector", String(32), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sharing_groups = Table(
+    "sharing_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("owner_org_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column(
+        "group_id",
+        Integer,
+        ForeignKey("sharing_groups.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "org_id",
+        Integer,
+        ForeignKey("organisations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+Index("ix_group_members_org", group_members.c.org_id)
+
+org_assets = Table(
+    "org_assets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(500), nullable=False),
+    UniqueConstraint("org_id", "kind", "value", name="uq_org_assets_org_kind_value"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("org_id", Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(200), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_used_at", BigInteger, nullable=True),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("collection_id", String(36), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("alias", String(64), nullable=True, unique=True),
+    Column("members_can_read", Boolean, nullable=False),
+    Column("members_can_write", Boolean, nullable=False),
+    # Highest date_added handed out in this collection; the row is locked while adding so
+    # date_added grows strictly with commit order (a poll with added_after misses nothing).
+    Column("last_date_added", BigInteger, nullable=False, server_default="0"),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("collection_pk", Integer, ForeignKey("collections.id"), nullable=False),
+    Column("stix_id", String(300), nullable=False),
+    Column("stix_type", String(250), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    # modified, else created, else 0 for objects that carry no version timestamp (SCOs)
+    Column("version", BigInteger, nullable=False),
+    Column("date_added", BigInteger, nullable=False),
+    Column("tlp", SmallInteger, nullable=False),
+    Column("community", Boolean, nullable=False),
+    Column("submitter_org_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("body", Text, nullable=False),
+    # space-separated ids the object refers to (domain.references), NULL when none
+    Column("refs", Text, nullable=True),
+    UniqueConstraint("collection_pk", "stix_id", "version", name="uq_objects_version"),
+)
+Index("ix_objects_paging", objects.c.collection_pk, objects.c.date_added, objects.c.seq)
+Index("ix_objects_type", objects.c.collection_pk, objects.c.stix_type, objects.c.date_added)
+
+object_audience = Table(
+    "object_audience",
+    metadata,
+    Column(
+        "object_seq",
+        BigId,
+        ForeignKey("objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(120), primary_key=True),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("collection_pk", Integer, ForeignKey("collections.id"), nullable=False),
+    Column("request_timestamp", BigInteger, nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("details", Text, nullable=False),
+)

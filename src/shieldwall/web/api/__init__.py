@@ -1,0 +1,1 @@
+"""REST API (JSON, documented by OpenAPI at /api/openapi.json)."""

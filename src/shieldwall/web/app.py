@@ -1,0 +1,56 @@
+"""The ASGI application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.responses import HTMLResponse
+
+from shieldwall import __version__
+from shieldwall.services.context import Hub
+from shieldwall.web.api.routes import router as api_router
+from shieldwall.web.errors import install_error_handlers
+from shieldwall.web.health import Metrics
+from shieldwall.web.health import router as health_router
+from shieldwall.web.taxii.routes import router as taxii_router
+
+_HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{name}</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-height:1.5}}
+</style>
+</head><body>
+<h1>{name}</h1>
+<p>A Shieldwall threat-sharing hub. Members read and write STIX 2.1 over TAXII 2.1 with an API key
+(<code>Authorization: Bearer KEY</code>, or HTTP Basic with the key as the password).</p>
+<ul>
+<li>TAXII 2.1 discovery: <a href="/taxii2/">/taxii2/</a></li>
+<li>REST API reference: <a href="/api/docs">/api/docs</a>
+(OpenAPI document at <a href="/api/openapi.json">/api/openapi.json</a>)</li>
+<li>Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a></li>
+</ul></body></html>"""
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """Build the application around an already wired ``Hub``."""
+    app = FastAPI(
+        title="Shieldwall",
+        version=__version__,
+        description="Threat-intelligence sharing hub: TAXII 2.1 and a REST API.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.hub = hub
+    app.state.metrics = Metrics()
+    app.middleware("http")(app.state.metrics.middleware)
+    install_error_handlers(app)
+    app.include_router(taxii_router)
+    app.include_router(api_router)
+    app.include_router(health_router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> HTMLResponse:
+        return HTMLResponse(_HOME.format(name=hub.config.hub_name))
+
+    return app
