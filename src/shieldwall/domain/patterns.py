@@ -1,31 +1,29 @@
 """STIX 2.1 patterns: a fast, dependency-free parser, an AST and a canonical formatter.
 
-The language is STIX 2.1 section 9, "STIX Patterning"
-(https://docs.oasis-open.org/cti/stix/v2.1/stix-v2.1.html, §9); the grammar we follow token for
-token is the OASIS ANTLR grammar ``STIXPattern.g4`` (oasis-open/cti-stix2-json-schemas,
-``pattern_grammar/``), which ``stix2-patterns`` compiles.  What ``stix2-patterns``' validator
-accepts is our reference for validity, with these deliberate differences (each is excluded by name
-in the differential test):
+The language is STIX 2.1 §9 "STIX Patterning" (https://docs.oasis-open.org/cti/stix/v2.1/
+stix-v2.1.html); we follow the OASIS ANTLR grammar ``STIXPattern.g4`` (in
+oasis-open/cti-stix2-json-schemas and compiled into ``stix2-patterns``) token for token: keywords
+are upper case, ``true``/``false`` lower case, ``/* */`` and ``//`` comments are whitespace.
+What ``stix2-patterns``' ``run_validator`` accepts is our reference, with these deliberate
+differences (the differential test excludes each one by name):
 
 * Comparisons joined by AND inside one ``[...]`` must be satisfiable by one object type (OR
-  unions the types of its operands, AND intersects them; an empty intersection is an error).
-  The spec and ``stix2`` (cti-python-stix2) require this; ``stix2-patterns`` does not check it.
-* Timestamps must be real calendar dates (``t'2021-02-30T00:00:00Z'`` is rejected); the grammar
-  only checks the shape.
-* Hash values (``…hashes.MD5 = '…'``) are checked as ``stix2-patterns`` does, except that IN lists
-  are checked element by element (``stix2-patterns`` checks the text ``('a','b')`` and so rejects
-  every IN list), LIKE/MATCHES operands are not checked (they are patterns, not hashes), an
-  index as the last step (``hashes[0]``) is not checked (``stix2-patterns`` crashes), and MD6 is
-  anchored at both ends.
-* A qualifier type may appear only once in a qualifier chain, also after a parenthesized
-  expression (``stix2-patterns`` only checks chains that follow ``[...]``).  Qualifiers on an
-  inner, parenthesized expression are a separate chain: ``([a] WITHIN 1 SECONDS) WITHIN 2 SECONDS``.
-* Negative list indexes (``a[-1]``) are rejected (``stix2-patterns``' validator crashes on them),
-  as are numbers that do not fit a float or have more digits than Python converts to ``int``.
+  unions its operands' types, AND intersects them, an empty intersection is an error), as the
+  pattern classes of ``stix2`` (cti-python-stix2) require; ``stix2-patterns`` does not check it.
+* Timestamps must be real calendar dates (``t'2021-02-30T00:00:00Z'``); the grammar checks shape.
+* Hash values (``file:hashes.MD5 = '…'``) are checked like ``stix2-patterns`` does, except that
+  IN lists are checked element by element (it checks the text ``('a','b')``, so it rejects every
+  IN list, even an empty one), LIKE/MATCHES operands are not checked (they are patterns), an
+  index as the last step (``hashes[0]``) is not checked (it crashes), and the MD6 shape is
+  anchored at both ends (its regex accepts anything that starts with 32 hex digits).
+* A qualifier type may appear once per qualifier chain, also after ``(...)``; ``stix2-patterns``
+  checks only chains that follow ``[...]``.  ``([a] WITHIN 1 SECONDS) WITHIN 2 SECONDS`` is fine.
+* Negative list indexes (``a[-1]``; its validator crashes on them) are rejected, as are numbers
+  too large for a float or with more digits than Python converts to ``int``.
 
-AST shape: ``ObservationAnd``/``ObservationOr``/``FollowedBy`` and ``ComparisonAnd``/
-``ComparisonOr`` are n-ary and flattened (``a AND (b AND c)`` gives one node with three operands);
-redundant parentheses leave no trace; qualifiers wrap the expression they follow in ``Qualified``.
+AST: ``ObservationAnd``/``ObservationOr``/``FollowedBy`` and ``ComparisonAnd``/``ComparisonOr``
+are n-ary and flat (``a AND (b AND c)`` is one node with three operands); redundant parentheses
+leave no trace; qualifiers wrap the expression they follow in ``Qualified``.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, TypeAlias
@@ -87,8 +85,8 @@ Operator: TypeAlias = Literal[
 class Comparison:
     """``object_type:path [NOT] operator value``; ``value`` is None only for EXISTS.
 
-    ``path`` never is empty; its first step is a key.  ``==`` and ``<>`` are read as ``=`` and
-    ``!=``.  A quoted key ``'*'`` is indistinguishable from ``[*]`` here (both are ``"*"``).
+    ``path`` starts with a key.  ``==`` and ``<>`` are read as ``=`` and ``!=``.  A quoted key
+    ``'*'`` is indistinguishable from ``[*]`` here (both are ``"*"``).
     """
 
     object_type: str
@@ -100,12 +98,12 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class ComparisonAnd:
-    operands: tuple[ComparisonExpr, ...]  # two or more; none is itself a ComparisonAnd
+    operands: tuple[ComparisonExpr, ...]  # two or more, none a ComparisonAnd
 
 
 @dataclass(frozen=True, slots=True)
 class ComparisonOr:
-    operands: tuple[ComparisonExpr, ...]  # two or more; none is itself a ComparisonOr
+    operands: tuple[ComparisonExpr, ...]  # two or more, none a ComparisonOr
 
 
 ComparisonExpr: TypeAlias = Comparison | ComparisonAnd | ComparisonOr
@@ -139,22 +137,22 @@ class ObservationExpression:
 
 @dataclass(frozen=True, slots=True)
 class ObservationAnd:
-    operands: tuple[ObservationExpr, ...]  # two or more; none is itself an ObservationAnd
+    operands: tuple[ObservationExpr, ...]  # two or more, none an ObservationAnd
 
 
 @dataclass(frozen=True, slots=True)
 class ObservationOr:
-    operands: tuple[ObservationExpr, ...]  # two or more; none is itself an ObservationOr
+    operands: tuple[ObservationExpr, ...]  # two or more, none an ObservationOr
 
 
 @dataclass(frozen=True, slots=True)
 class FollowedBy:
-    operands: tuple[ObservationExpr, ...]  # two or more, in time order; none is a FollowedBy
+    operands: tuple[ObservationExpr, ...]  # two or more in time order, none a FollowedBy
 
 
 @dataclass(frozen=True, slots=True)
 class Qualified:
-    """``expression`` followed by qualifiers (in source order, one of each type at most)."""
+    """``expression`` and the qualifiers written after it, in order, one of each type at most."""
 
     expression: ObservationExpr
     qualifiers: tuple[Qualifier, ...]
@@ -172,23 +170,21 @@ class Pattern:
 
 # ---------------------------------------------------------------------------------- tokenizer
 
-# One alternation, ordered so that the first alternative to match is the longest token ANTLR's
-# lexer would produce (special literals before identifiers, floats before ints, '<=' before '<').
+# findall() returns every token as a string, then "" for the end of the text.  The alternatives
+# are ordered so that the first to match is the token ANTLR's longest-match lexer would make.
 _TOKEN = re.compile(
     r"""
-    (?P<ws>[\x20\t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+
-        |/\*.*?\*/|//[^\r\n]*)
-    |(?P<str>'[^'\\]*(?:\\['\\][^'\\]*)*')
-    |(?P<ts>t'[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])
-        T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z')
-    |(?P<hex>h'(?:[0-9A-Fa-f]{2})*')
-    |(?P<bin>b'(?:[A-Za-z0-9+/]{4})*
-        (?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)')
-    |(?P<id>[A-Za-z_][A-Za-z0-9_-]*)
-    |(?P<float>[+-]?[0-9]*\.[0-9]+)
-    |(?P<int>[+-]?(?:0|[1-9][0-9]*))
-    |(?P<punct><=|<>|>=|==|!=|[<>=:.,()\[\]*])
-    |(?P<bad>.)
+    (?:[\x20\t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]++
+      |/\*.*?\*/|//[^\r\n]*+)*+                                         # skipped
+    ( '[^'\\]*+(?:\\['\\][^'\\]*+)*+'                                    # string
+    | t'[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])           # timestamp
+      T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z'
+    | h'(?:[0-9A-Fa-f]{2})*+'                                            # hex
+    | b'(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)'
+    | [A-Za-z_][A-Za-z0-9_-]*+                                           # identifier, keyword
+    | [+-]?[0-9]*\.[0-9]++ | [+-]?(?:0|[1-9][0-9]*+)                     # float, int
+    | <=|<>|>=|==|!=|[<>=:.,()\[\]*]
+    | .|\Z )                                                             # error, end
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -199,67 +195,39 @@ _KEYWORDS = frozenset(
         "LAST", "IN", "START", "STOP", "SECONDS", "WITHIN", "REPEATS", "TIMES",
     )
 )  # fmt: skip
-_LITERAL_SHAPES = {
-    "t": "timestamp literal t'{}' is not RFC 3339 (expected YYYY-MM-DDTHH:MM:SS[.fraction]Z)",
-    "h": "hex literal h'{}' must be an even number of hex digits",
-    "b": "binary literal b'{}' is not non-empty, padded base64",
-}
+_RESERVED = _KEYWORDS | {"true", "false"}
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NUMBER_START = frozenset("0123456789+-.")
+_DIGITS = frozenset("0123456789")
 _OPERATORS: dict[str, Operator] = {
     "=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
     "IN": "IN", "LIKE": "LIKE", "MATCHES": "MATCHES", "ISSUBSET": "ISSUBSET",
     "ISSUPERSET": "ISSUPERSET",
 }  # fmt: skip
-_ORDERING = frozenset(("<", "<=", ">", ">="))
 _STRING_ONLY = frozenset(("LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"))
-_SCALAR_KINDS = frozenset(("str", "int", "float", "bool", "ts", "hex", "bin"))
-
-Token: TypeAlias = tuple[str, str, int]  # kind, text, offset
-
-
-def _tokenize(text: str) -> list[Token]:
-    """Tokens without whitespace and comments; kind is the keyword or punctuation itself."""
-    tokens: list[Token] = []
-    append = tokens.append
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "bad"
-        if kind == "ws":
-            continue
-        lexeme = match.group()
-        if kind == "id":
-            if lexeme in _KEYWORDS:
-                kind = lexeme
-            elif lexeme == "true" or lexeme == "false":
-                kind = "bool"
-            elif "-" in lexeme:
-                kind = "hid"
-            elif lexeme in _LITERAL_SHAPES and text.startswith("'", match.end()):
-                end = text.find("'", match.end() + 1)
-                inner = text[match.end() + 1 : end if end >= 0 else None]
-                raise PatternSyntaxError(_LITERAL_SHAPES[lexeme].format(inner), match.start())
-        elif kind == "punct":
-            kind = lexeme
-        elif kind == "bad":
-            raise PatternSyntaxError(_bad_character(text, match.start()), match.start())
-        append((kind, lexeme, match.start()))
-    append(("eof", "", len(text)))
-    return tokens
+_ORDERING = frozenset(("<", "<=", ">", ">="))
+_JOINERS = frozenset(("FOLLOWEDBY", "OR", "AND"))
+_QUALIFIERS = frozenset(("WITHIN", "REPEATS", "START"))
+_SHAPES = {
+    "t": "timestamp literal t'{}' is not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.fraction]Z)",
+    "h": "hex literal h'{}' must be an even number of hex digits",
+    "b": "binary literal b'{}' is not padded, non-empty base64",
+}
 
 
-def _bad_character(text: str, pos: int) -> str:
-    char = text[pos]
-    if char == "'":
-        escape = re.compile(r"(?:[^'\\]|\\['\\])*(\\.)?", re.DOTALL).match(text, pos + 1)
-        if escape is not None and escape.group(1):
-            return (
-                f"invalid escape {escape.group(1)!r} in string literal "
-                "(only \\' and \\\\ are allowed)"
-            )
-        return "unterminated string literal"
-    if char == '"':
-        return 'strings are delimited by single quotes, not "'
-    if char in "+-":
-        return f"'{char}' must be directly followed by a number"
-    return f"unexpected character {char!r}"
+def _is_whole(lexeme: str) -> bool:
+    """A non-negative integer token."""
+    return lexeme.lstrip("+").isdigit() and lexeme.isascii()
+
+
+def _is_name(lexeme: str, hyphen: bool) -> bool:
+    """An identifier that is no keyword; with a hyphen only if ``hyphen``."""
+    return (
+        lexeme[:1] in _NAME_START
+        and "'" not in lexeme  # t'...', h'...', b'...'
+        and lexeme not in _RESERVED
+        and (hyphen or "-" not in lexeme)
+    )
 
 
 # ------------------------------------------------------------------------------------- parser
@@ -268,351 +236,420 @@ def _bad_character(text: str, pos: int) -> str:
 def parse_pattern(text: str) -> Pattern:
     """Parse a STIX 2.1 pattern.
 
-    Returns the AST; raises ``PatternSyntaxError`` (with a 0-based character ``position``) for
-    every text that is not a valid pattern, including the semantic checks listed in the module
-    docstring.  Never raises anything else for a ``str`` argument.
+    Returns the AST, or raises ``PatternSyntaxError`` (``position`` is a 0-based character
+    offset) for every text that is not a valid pattern, including the checks listed in the
+    module docstring.  Raises nothing else for a ``str``.
     """
-    leading = _LEADING.match(text)
-    start = leading.end() if leading else 0
-    if not text.startswith("[", start):  # the same shortcut check stix2-patterns makes
-        raise PatternSyntaxError(
-            "a pattern must start with '[' (optionally after opening parentheses)", start
-        )
-    parser = _Parser(_tokenize(text))
+    if text[:1] == "[":
+        simple = _parse_simple(text)
+        if simple is not None:
+            return simple
+    else:  # stix2-patterns makes the same check before it parses
+        leading = _LEADING.match(text)
+        if not text.startswith("[", leading.end() if leading else 0):
+            raise PatternSyntaxError("a pattern must start with '[' (or '(' then '[')", 0)
+    return _parse_general(text)
+
+
+def _parse_general(text: str) -> Pattern:
+    parser = _Parser(text)
     try:
-        expression = parser.followed_by()
+        expression = parser.observations()
     except RecursionError:
         raise PatternSyntaxError("pattern is nested too deeply", 0) from None
-    if parser.tokens[parser.index][0] != "eof":
+    if parser.tokens[parser.index]:
         raise parser.unexpected("the end of the pattern")
     return Pattern(expression)
 
 
+# Most indicators look like ``[type:path = 'text']``, perhaps several joined by OR.  This reads
+# that shape alone (no escapes, keywords or comments) at twice the speed, or returns None; the
+# general parser gives the same AST for it (tested).
+_SIMPLE = re.compile(
+    r"\[\x20*([A-Za-z_][A-Za-z0-9_-]*):([A-Za-z_]\w*(?:\.(?:[A-Za-z_]\w*|'[^'\\]*'))*)"
+    r"\x20*(!?=)\x20*'([^'\\]*)'\x20*\]\x20*(OR\x20+)?",
+    re.ASCII,
+)
+_STEP = re.compile(r"([A-Za-z_]\w*)|'([^'\\]*)'", re.ASCII)
+
+
+def _parse_simple(text: str) -> Pattern | None:
+    observations: list[ObservationExpr] = []
+    match = _SIMPLE.match(text)
+    while match is not None:
+        object_type, path_text, operator, value, more = match.groups()
+        path: tuple[str, ...]
+        if "'" in path_text:
+            steps = _STEP.findall(path_text)
+            path, bare = tuple(name or quoted for name, quoted in steps), tuple(s[0] for s in steps)
+        else:
+            path = bare = tuple(path_text.split("."))
+        if object_type in _RESERVED or not _RESERVED.isdisjoint(bare):
+            return None
+        if "hashes" in path:
+            problem = _hash_problem(path[-1], [value])
+            if problem:
+                raise PatternSyntaxError(problem, match.start(4) - 1)
+        comparison = Comparison(object_type, path, "=" if operator == "=" else "!=", False, value)
+        observations.append(ObservationExpression(comparison))
+        if more is None:
+            if match.end() != len(text):
+                return None
+            if len(observations) == 1:
+                return Pattern(observations[0])
+            return Pattern(ObservationOr(tuple(observations)))
+        match = _SIMPLE.match(text, match.end())
+    return None
+
+
 class _Parser:
-    """Recursive descent over the token list; each method consumes one grammar rule."""
+    """Recursive descent over the token strings; each method reads one grammar rule."""
 
-    __slots__ = ("index", "tokens")
+    __slots__ = ("index", "text", "tokens")
 
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[str] = _TOKEN.findall(text)
         self.index = 0
 
-    def unexpected(self, expected: str) -> PatternSyntaxError:
-        kind, text, pos = self.tokens[self.index]
-        if kind == "eof":
-            return PatternSyntaxError(f"expected {expected}, but the pattern ends", pos)
-        found = repr(text if len(text) <= 40 else text[:37] + "...")
-        hint = ""
-        if kind in ("id", "hid") and text.upper() in _KEYWORDS:
-            hint = f" (keywords are upper case: {text.upper()})"
-        return PatternSyntaxError(f"expected {expected}, found {found}{hint}", pos)
+    def error(self, message: str, index: int | None = None) -> PatternSyntaxError:
+        """The error at token ``index`` (default: the current one); positions are found late."""
+        return PatternSyntaxError(message, self.position(index))
 
-    def expect(self, kind: str, expected: str) -> None:
-        if self.tokens[self.index][0] != kind:
+    def unexpected(self, expected: str) -> PatternSyntaxError:
+        lexeme = self.tokens[self.index]
+        if not lexeme:
+            return self.error(f"expected {expected}, but the pattern ends")
+        if len(lexeme) == 1 and not lexeme.isalnum() and lexeme not in "_<>=:.,()[]*":
+            return self.error(_bad_character(self.text, self.position()))
+        if lexeme in _SHAPES and self.text.startswith("'", self.position() + 1):
+            start = self.position() + 2
+            end = self.text.find("'", start)
+            return self.error(_SHAPES[lexeme].format(self.text[start : end if end >= 0 else None]))
+        found = repr(lexeme if len(lexeme) <= 40 else lexeme[:37] + "...")
+        if lexeme.upper() in _KEYWORDS and lexeme not in _KEYWORDS:
+            found += f" (keywords are upper case: {lexeme.upper()})"
+        return self.error(f"expected {expected}, found {found}")
+
+    def position(self, index: int | None = None) -> int:
+        positions = [match.start(1) for match in _TOKEN.finditer(self.text)]
+        return positions[self.index if index is None else index]
+
+    def expect(self, lexeme: str, expected: str) -> None:
+        if self.tokens[self.index] != lexeme:
             raise self.unexpected(expected)
         self.index += 1
 
-    # --- observation level: FOLLOWEDBY < OR < AND < qualified primary
+    # --- observation level: FOLLOWEDBY binds loosest, then OR, then AND, then qualifiers
 
-    def _joined(
-        self,
-        keyword: str,
-        cls: type[FollowedBy] | type[ObservationOr] | type[ObservationAnd],
-        operand: Callable[[], ObservationExpr],
-    ) -> ObservationExpr:
-        node = operand()
+    def observations(self) -> ObservationExpr:
         tokens = self.tokens
-        if tokens[self.index][0] != keyword:
-            return node
-        operands = list(node.operands) if isinstance(node, cls) else [node]
-        while tokens[self.index][0] == keyword:
+        operands = [self.qualified()]
+        joiners: list[str] = []
+        while tokens[self.index] in _JOINERS:
+            joiners.append(tokens[self.index])
             self.index += 1
-            node = operand()
-            if isinstance(node, cls):
-                operands.extend(node.operands)
-            else:
-                operands.append(node)
-        return cls(tuple(operands))
-
-    def followed_by(self) -> ObservationExpr:
-        return self._joined("FOLLOWEDBY", FollowedBy, self.observation_or)
-
-    def observation_or(self) -> ObservationExpr:
-        return self._joined("OR", ObservationOr, self.observation_and)
-
-    def observation_and(self) -> ObservationExpr:
-        return self._joined("AND", ObservationAnd, self.qualified)
+            operands.append(self.qualified())
+        return _join(operands, joiners, 0) if joiners else operands[0]
 
     def qualified(self) -> ObservationExpr:
         node = self.observation()
         tokens = self.tokens
-        kind, _, pos = tokens[self.index]
-        if kind != "WITHIN" and kind != "REPEATS" and kind != "START":
+        if tokens[self.index] not in _QUALIFIERS:
             return node
         qualifiers: list[Qualifier] = []
-        while kind == "WITHIN" or kind == "REPEATS" or kind == "START":
-            qualifier = self.qualifier(kind)
+        while tokens[self.index] in _QUALIFIERS:
+            index = self.index
+            qualifier = self.qualifier()
             if any(type(seen) is type(qualifier) for seen in qualifiers):
-                name = "START/STOP" if kind == "START" else kind
-                raise PatternSyntaxError(f"{name} qualifier applied twice to one expression", pos)
+                name = "START/STOP" if tokens[index] == "START" else tokens[index]
+                raise self.error(f"{name} qualifier applied twice to one expression", index)
             qualifiers.append(qualifier)
-            kind, _, pos = tokens[self.index]
         return Qualified(node, tuple(qualifiers))
 
-    def qualifier(self, kind: str) -> Qualifier:
+    def qualifier(self) -> Qualifier:
         tokens = self.tokens
+        keyword = tokens[self.index]
         self.index += 1
-        value_kind, text, pos = tokens[self.index]
-        if kind == "WITHIN":
-            if value_kind not in ("int", "float") or text[0] == "-":
+        value = tokens[self.index]
+        if keyword == "WITHIN":
+            if value[:1] not in _NUMBER_START or value[-1] not in _DIGITS or value[0] == "-":
                 raise self.unexpected("a number of seconds after WITHIN")
             self.index += 1
             self.expect("SECONDS", "SECONDS after 'WITHIN <number>'")
-            return WithinQualifier(_float(text, pos))
-        if kind == "REPEATS":
-            if value_kind != "int" or text[0] == "-":
+            return WithinQualifier(float(self.number(value, self.index - 2)))
+        if keyword == "REPEATS":
+            if not _is_whole(value):
                 raise self.unexpected("a whole number after REPEATS")
             self.index += 1
             self.expect("TIMES", "TIMES after 'REPEATS <number>'")
-            return RepeatsQualifier(_int(text, pos))
-        if value_kind != "ts":
-            raise self.unexpected("a timestamp literal t'...' after START")
-        start = _timestamp(text, pos).micros
-        self.index += 1
-        self.expect("STOP", "STOP after 'START t'...''")
-        if tokens[self.index][0] != "ts":
-            raise self.unexpected("a timestamp literal t'...' after STOP")
-        stop = _timestamp(tokens[self.index][1], tokens[self.index][2]).micros
-        self.index += 1
-        return StartStopQualifier(start, stop)
+            return RepeatsQualifier(int(self.number(value, self.index - 2)))
+        micros = []
+        for expected in ("START", "STOP"):
+            if not tokens[self.index].startswith("t'"):
+                raise self.unexpected(f"a timestamp literal t'...' after {expected}")
+            micros.append(self.timestamp(tokens[self.index]).micros)
+            self.index += 1
+            if expected == "START":
+                self.expect("STOP", "STOP after 'START t'...''")
+        return StartStopQualifier(micros[0], micros[1])
 
     def observation(self) -> ObservationExpr:
-        kind, _, pos = self.tokens[self.index]
+        lexeme = self.tokens[self.index]
+        start = self.index
         self.index += 1
-        if kind == "[":
+        if lexeme == "[":
             comparison = self.comparison_or()
-            self.expect("]", f"']' to close the observation expression (opened at character {pos})")
+            if self.tokens[self.index] != "]":
+                opened = self.position(start)
+                raise self.unexpected(
+                    f"']' to close the observation expression opened at character {opened}"
+                )
+            self.index += 1
             return ObservationExpression(comparison)
-        if kind == "(":
-            node = self.followed_by()
-            self.expect(")", f"')' to close the parenthesis (opened at character {pos})")
+        if lexeme == "(":
+            node = self.observations()
+            if self.tokens[self.index] != ")":
+                raise self.unexpected(f"')' to close the '(' at character {self.position(start)}")
+            self.index += 1
             return node
         self.index -= 1
         raise self.unexpected("'[' or '(' to start an observation expression")
 
-    # --- comparison level: OR < AND < comparison
+    # --- comparison level: OR binds looser than AND
 
     def comparison_or(self) -> ComparisonExpr:
         node = self.comparison_and()
-        tokens = self.tokens
-        if tokens[self.index][0] != "OR":
+        if self.tokens[self.index] != "OR":
             return node
-        operands: list[ComparisonExpr] = (
-            list(node.operands) if isinstance(node, ComparisonOr) else [node]
-        )
-        while tokens[self.index][0] == "OR":
+        operands: list[ComparisonExpr] = []
+        while True:
+            operands.extend(node.operands if isinstance(node, ComparisonOr) else (node,))
+            if self.tokens[self.index] != "OR":
+                return ComparisonOr(tuple(operands))
             self.index += 1
             node = self.comparison_and()
-            if isinstance(node, ComparisonOr):
-                operands.extend(node.operands)
-            else:
-                operands.append(node)
-        return ComparisonOr(tuple(operands))
 
     def comparison_and(self) -> ComparisonExpr:
         node = self.comparison()
-        tokens = self.tokens
-        if tokens[self.index][0] != "AND":
+        if self.tokens[self.index] != "AND":
             return node
-        operands: list[ComparisonExpr] = (
-            list(node.operands) if isinstance(node, ComparisonAnd) else [node]
-        )
+        operands: list[ComparisonExpr] = []
         types = _object_types(node)
-        while tokens[self.index][0] == "AND":
+        while True:
+            operands.extend(node.operands if isinstance(node, ComparisonAnd) else (node,))
+            if self.tokens[self.index] != "AND":
+                return ComparisonAnd(tuple(operands))
             self.index += 1
-            pos = tokens[self.index][2]
+            start = self.index
             node = self.comparison()
             joined = types & _object_types(node)
             if not joined:
-                raise PatternSyntaxError(
+                raise self.error(
                     "comparisons joined by AND must be satisfiable by the same object type, "
                     f"but {_names(types)} and {_names(_object_types(node))} have none in common",
-                    pos,
+                    start,
                 )
             types = joined
-            if isinstance(node, ComparisonAnd):
-                operands.extend(node.operands)
-            else:
-                operands.append(node)
-        return ComparisonAnd(tuple(operands))
 
     def comparison(self) -> ComparisonExpr:
         tokens = self.tokens
-        kind, _, pos = tokens[self.index]
-        if kind == "(":
+        lexeme = tokens[self.index]
+        if lexeme == "(":
+            start = self.index
             self.index += 1
             node = self.comparison_or()
-            self.expect(")", f"')' to close the parenthesis (opened at character {pos})")
-            return node
-        negated = kind == "NOT"
-        if negated:
-            if tokens[self.index + 1][0] != "EXISTS":
-                raise PatternSyntaxError(
-                    "NOT goes after the object path (file:name NOT = 'x') or before EXISTS", pos
-                )
+            if tokens[self.index] != ")":
+                raise self.unexpected(f"')' to close the '(' at character {self.position(start)}")
             self.index += 1
-            kind = "EXISTS"
-        if kind == "EXISTS":
+            return node
+        negated = lexeme == "NOT"
+        if negated:
+            if tokens[self.index + 1] != "EXISTS":
+                raise self.error("NOT goes after the object path (a:b NOT = 1) or before EXISTS")
+            self.index += 1
+            lexeme = "EXISTS"
+        if lexeme == "EXISTS":
             self.index += 1
             object_type, path = self.object_path()
             return Comparison(object_type, path, "EXISTS", negated, None)
         object_type, path = self.object_path()
-        kind, text, pos = tokens[self.index]
-        if kind == "NOT":
+        lexeme = tokens[self.index]
+        if lexeme == "NOT":
             negated = True
             self.index += 1
-            kind, text, pos = tokens[self.index]
-        operator = _OPERATORS.get(kind)
+            lexeme = tokens[self.index]
+        operator = _OPERATORS.get(lexeme)
         if operator is None:
-            if kind == "EXISTS":
-                raise PatternSyntaxError("EXISTS goes before the object path", pos)
-            if kind in ("id", "hid", "bool"):
-                hint = " (operators are upper case)" if text.upper() in _OPERATORS else ""
-                raise PatternSyntaxError(f"unknown comparison operator {text!r}{hint}", pos)
+            if lexeme == "EXISTS":
+                raise self.error("EXISTS goes before the object path: EXISTS a:b")
+            if lexeme[:1] in _NAME_START and "'" not in lexeme:
+                case = " (operators are upper case)" if lexeme.upper() in _OPERATORS else ""
+                raise self.error(f"unknown comparison operator {lexeme!r}{case}")
             raise self.unexpected("a comparison operator after the object path")
         self.index += 1
-        kind, text, pos = tokens[self.index]
-        raw: list[str]
+        start = self.index
         value: Value
         if operator == "IN":
-            value, raw = self.set_literal()
-        elif kind not in _SCALAR_KINDS:
-            if kind == "(":
-                raise PatternSyntaxError(f"{operator} takes one value; use IN for a list", pos)
-            raise self.unexpected(f"a literal value after {operator}")
-        elif operator in _STRING_ONLY and kind != "str":
-            raise PatternSyntaxError(f"{operator} must be followed by a string literal", pos)
-        elif kind == "bool" and operator in _ORDERING:
-            raise PatternSyntaxError(f"booleans cannot be compared with {operator}", pos)
+            value = self.set_literal()
         else:
-            value = _scalar(kind, text, pos)
-            raw = [text]
-            self.index += 1
+            lexeme = tokens[self.index]
+            if operator in _STRING_ONLY and (lexeme[:1] != "'" or len(lexeme) < 2):
+                raise self.unexpected(f"a string literal after {operator}")
+            value = self.literal(f"a literal value after {operator}")
+            if operator in _ORDERING and isinstance(value, bool):
+                raise self.error(f"true and false cannot be compared with {operator}", start)
         if "hashes" in path and operator != "LIKE" and operator != "MATCHES":
-            _check_hash(path[-1], raw, pos)
+            problem = _hash_problem(path[-1], tokens[start : self.index])
+            if problem:
+                raise self.error(problem, start)
         return Comparison(object_type, path, operator, negated, value)
 
     def object_path(self) -> tuple[str, tuple[PathStep, ...]]:
         tokens = self.tokens
-        kind, object_type, pos = tokens[self.index]
-        if kind != "id" and kind != "hid":
+        object_type = tokens[self.index]
+        if not _is_name(object_type, hyphen=True):
             raise self.unexpected("an object path such as file:name")
         self.index += 1
         self.expect(":", f"':' after the object type {object_type!r}")
         path: list[PathStep] = [self.key(f"a property name after '{object_type}:'")]
         while True:
-            kind, text, pos = tokens[self.index]
-            if kind == ".":
+            lexeme = tokens[self.index]
+            if lexeme == ".":
                 self.index += 1
                 path.append(self.key("a property name after '.'"))
-            elif kind == "[":
+            elif lexeme == "[":
                 self.index += 1
-                kind, text, pos = tokens[self.index]
-                if kind == "*":
+                lexeme = tokens[self.index]
+                if lexeme == "*":
                     path.append("*")
-                elif kind == "int" and text[0] != "-":
-                    path.append(_int(text, pos))
+                elif _is_whole(lexeme):
+                    path.append(int(self.number(lexeme, self.index)))
                 else:
-                    raise self.unexpected("a non-negative list index or '*'")
+                    raise self.unexpected("a list index (a whole number or '*')")
                 self.index += 1
                 self.expect("]", "']' to close the list index")
-            elif kind == "float" and text[0] == ".":
-                raise PatternSyntaxError(f"property names cannot start with a digit: {text!r}", pos)
+            elif lexeme[:1] == "." and lexeme[-1:] in _DIGITS:  # a.1 reads as "a" then ".1"
+                raise self.error("property names cannot start with a digit")
             else:
                 return object_type, tuple(path)
 
     def key(self, expected: str) -> str:
-        kind, text, pos = self.tokens[self.index]
-        if kind == "id":
+        lexeme = self.tokens[self.index]
+        if _is_name(lexeme, hyphen=False):
             self.index += 1
-            return text
-        if kind == "str":
+            return lexeme
+        if lexeme[:1] == "'" and len(lexeme) > 1:
             self.index += 1
-            return _unescape(text)
-        if kind == "hid":
-            raise PatternSyntaxError(f"property name {text!r} contains '-'; quote it", pos)
+            return _unescape(lexeme)
+        if _is_name(lexeme, hyphen=True):
+            raise self.error(f"property name {lexeme!r} contains '-': quote it as '{lexeme}'")
         raise self.unexpected(expected)
 
-    def set_literal(self) -> tuple[tuple[Scalar, ...], list[str]]:
+    def set_literal(self) -> tuple[Scalar, ...]:
         tokens = self.tokens
         self.expect("(", "'(' to start the IN list")
-        values: list[Scalar] = []
-        raw: list[str] = []
-        if tokens[self.index][0] == ")":
+        if tokens[self.index] == ")":
             self.index += 1
-            return (), raw
-        while True:
-            kind, text, pos = tokens[self.index]
-            if kind not in _SCALAR_KINDS:
-                raise self.unexpected("a literal value in the IN list")
-            values.append(_scalar(kind, text, pos))
-            raw.append(text)
+            return ()
+        values = [self.literal("a literal value in the IN list")]
+        while tokens[self.index] == ",":
             self.index += 1
-            kind = tokens[self.index][0]
-            if kind == ")":
-                self.index += 1
-                return tuple(values), raw
-            self.expect(",", "',' or ')' in the IN list")
+            values.append(self.literal("a literal value in the IN list"))
+        self.expect(")", "',' or ')' in the IN list")
+        return tuple(values)
+
+    def literal(self, expected: str) -> Scalar:
+        """The literal at the current token (which it consumes)."""
+        lexeme = self.tokens[self.index]
+        first = lexeme[:1]
+        value: Scalar
+        if first == "'" and len(lexeme) > 1:
+            value = _unescape(lexeme)
+        elif first in _NUMBER_START and lexeme[-1] in _DIGITS:
+            value = self.number(lexeme, self.index)
+        elif lexeme == "true" or lexeme == "false":
+            value = lexeme == "true"
+        elif lexeme[1:2] == "'":  # the tokenizer only makes t'', h'' and b'' tokens that are valid
+            if first == "t":
+                value = self.timestamp(lexeme)
+            elif first == "h":
+                value = Hex(bytes.fromhex(lexeme[2:-1]))
+            else:
+                value = Binary(base64.b64decode(lexeme[2:-1]))
+        else:
+            if first == "(":
+                raise self.error("a list of values needs IN")
+            raise self.unexpected(expected)
+        self.index += 1
+        return value
+
+    def number(self, lexeme: str, index: int) -> int | float:
+        if "." in lexeme:
+            number = float(lexeme)
+            if math.isinf(number):
+                raise self.error(f"number {lexeme[:20]}... is too large", index)
+            return number
+        try:
+            return int(lexeme)
+        except ValueError:  # more digits than sys.get_int_max_str_digits()
+            raise self.error(f"integer {lexeme[:20]}... has too many digits", index) from None
+
+    def timestamp(self, lexeme: str) -> Timestamp:
+        text = lexeme[2:-1]
+        dot = text.find(".")
+        # The grammar allows any number of fraction digits; parse_timestamp takes up to nine.
+        digits = text if dot < 0 or len(text) - dot <= 11 else text[: dot + 10] + "Z"
+        try:
+            return Timestamp(text, parse_timestamp(digits))
+        except InvalidInput:
+            raise self.error(f"timestamp literal {lexeme} is not RFC 3339: no such date") from None
 
 
-def _unescape(token: str) -> str:
-    inner = token[1:-1]
+def _join(operands: list[ObservationExpr], joiners: list[str], level: int) -> ObservationExpr:
+    """Group ``operands`` by the ``joiners`` between them, loosest (FOLLOWEDBY) first."""
+    if not joiners:
+        return operands[0]
+    joiner, cls = _LEVELS[level]
+    if joiner not in joiners:
+        return _join(operands, joiners, level + 1)
+    parts: list[ObservationExpr] = []
+    start = 0
+    for end, between in enumerate([*joiners, joiner]):
+        if between == joiner:
+            part = _join(operands[start : end + 1], joiners[start:end], level + 1)
+            parts.extend(part.operands if isinstance(part, cls) else (part,))
+            start = end + 1
+    return cls(tuple(parts))
+
+
+_LEVELS: tuple[tuple[str, type[FollowedBy] | type[ObservationOr] | type[ObservationAnd]], ...] = (
+    ("FOLLOWEDBY", FollowedBy),
+    ("OR", ObservationOr),
+    ("AND", ObservationAnd),
+)
+
+
+def _unescape(lexeme: str) -> str:
+    inner = lexeme[1:-1]
     if "\\" in inner:
         inner = inner.replace("\\'", "'").replace("\\\\", "\\")
     return inner
 
 
-def _int(text: str, pos: int) -> int:
-    try:
-        return int(text)
-    except ValueError:  # more digits than sys.get_int_max_str_digits()
-        raise PatternSyntaxError(f"integer {text[:20]}... has too many digits", pos) from None
-
-
-def _float(text: str, pos: int) -> float:
-    number = float(text)
-    if math.isinf(number):
-        raise PatternSyntaxError(f"number {text[:20]}... is too large", pos)
-    return number
-
-
-def _timestamp(token: str, pos: int) -> Timestamp:
-    text = token[2:-1]
-    dot = text.find(".")
-    # The grammar allows any number of fraction digits; parse_timestamp takes up to nine.
-    digits = text if dot < 0 or len(text) - dot <= 11 else text[: dot + 10] + "Z"
-    try:
-        return Timestamp(text, parse_timestamp(digits))
-    except InvalidInput:
-        raise PatternSyntaxError(
-            f"timestamp literal t'{text}' is not RFC 3339: no such calendar date", pos
-        ) from None
-
-
-def _scalar(kind: str, text: str, pos: int) -> Scalar:
-    if kind == "str":
-        return _unescape(text)
-    if kind == "int":
-        return _int(text, pos)
-    if kind == "float":
-        return _float(text, pos)
-    if kind == "bool":
-        return text == "true"
-    if kind == "ts":
-        return _timestamp(text, pos)
-    if kind == "hex":
-        return Hex(bytes.fromhex(text[2:-1]))
-    return Binary(base64.b64decode(text[2:-1]))
+def _bad_character(text: str, pos: int) -> str:
+    char = text[pos]
+    if char == "'":
+        escape = re.compile(r"(?:[^'\\]|\\['\\])*+(\\.)?", re.DOTALL).match(text, pos + 1)
+        if escape and escape.group(1):
+            bad = escape.group(1)
+            return f"invalid escape {bad!r} in a string literal (only \\' and \\\\ are allowed)"
+        return "unterminated string literal"
+    if char == '"':
+        return 'strings are delimited by single quotes, not "'
+    if char in "+-":
+        return f"{char!r} must be directly followed by a number"
+    return f"unexpected character {char!r}"
 
 
 def _object_types(node: ComparisonExpr) -> frozenset[str]:
@@ -620,51 +657,42 @@ def _object_types(node: ComparisonExpr) -> frozenset[str]:
     if isinstance(node, Comparison):
         return frozenset((node.object_type,))
     types = [_object_types(operand) for operand in node.operands]
-    return (
-        frozenset.union(*types)
-        if isinstance(node, ComparisonOr)
-        else frozenset.intersection(*types)
-    )
+    if isinstance(node, ComparisonOr):
+        return frozenset.union(*types)
+    return frozenset.intersection(*types)
 
 
 def _names(types: frozenset[str]) -> str:
     return " or ".join(repr(name) for name in sorted(types))
 
 
-# Hash checks as stix2-patterns' object_validator makes them (see the module docstring).
+# stix2-patterns' hash checks (v21/object_validator.py) with the fixes the module docstring lists:
+# the number of hex digits each hash has; SSDEEP has a shape of its own.
+_HEX_DIGITS = {
+    "MD5": (32,), "MD6": (32, 40, 56, 64, 96, 128), "RIPEMD-160": (40,), "SHA-1": (40,),
+    "SHA-224": (56,), "SHA-256": (64,), "SHA-384": (96,), "SHA-512": (128,), "SHA3-224": (56,),
+    "SHA3-256": (64,), "SHA3-384": (96,), "SHA3-512": (128,), "WHIRLPOOL": (128,),
+}  # fmt: skip
 _HASHES = {
-    name.upper().replace("-", ""): (name, re.compile(shape))
-    for name, shape in {
-        "MD5": "[a-fA-F0-9]{32}",
-        "MD6": "[a-fA-F0-9]{32}|[a-fA-F0-9]{40}|[a-fA-F0-9]{56}|[a-fA-F0-9]{64}"
-        "|[a-fA-F0-9]{96}|[a-fA-F0-9]{128}",
-        "RIPEMD-160": "[a-fA-F0-9]{40}",
-        "SHA-1": "[a-fA-F0-9]{40}",
-        "SHA-224": "[a-fA-F0-9]{56}",
-        "SHA-256": "[a-fA-F0-9]{64}",
-        "SHA-384": "[a-fA-F0-9]{96}",
-        "SHA-512": "[a-fA-F0-9]{128}",
-        "SHA3-224": "[a-fA-F0-9]{56}",
-        "SHA3-256": "[a-fA-F0-9]{64}",
-        "SHA3-384": "[a-fA-F0-9]{96}",
-        "SHA3-512": "[a-fA-F0-9]{128}",
-        "SSDEEP": "[a-zA-Z0-9/+:.]{1,128}",
-        "WHIRLPOOL": "[a-fA-F0-9]{128}",
-    }.items()
-}
+    name.replace("-", ""): (name, re.compile("|".join(f"[a-fA-F0-9]{{{n}}}" for n in lengths)))
+    for name, lengths in _HEX_DIGITS.items()
+} | {"SSDEEP": ("SSDEEP", re.compile("[a-zA-Z0-9/+:.]{1,128}"))}
 
 
-def _check_hash(selector: PathStep, raw_values: list[str], pos: int) -> None:
+def _hash_problem(selector: PathStep, tokens: list[str]) -> str | None:
+    """Why the value tokens do not fit the hash ``selector`` names, if they do not."""
     if not isinstance(selector, str):
-        return
+        return None
     known = _HASHES.get(selector.upper().replace("-", "").replace("'", ""))
     if known is None:
-        return
+        return None
     name, shape = known
-    for raw in raw_values:
-        value = raw.replace("'", "")  # like stix2-patterns: the literal as written, sans quotes
-        if shape.fullmatch(value) is None:
-            raise PatternSyntaxError(f"{value[:140]!r} is not a valid {name} hash", pos)
+    for lexeme in tokens:
+        if lexeme not in "(,)":
+            value = lexeme.replace("'", "")  # like stix2-patterns: as written, unquoted
+            if shape.fullmatch(value) is None:
+                return f"{value[:140]!r} is not a valid {name} hash"
+    return None
 
 
 # ------------------------------------------------------------------------ walking, formatting
@@ -686,16 +714,16 @@ def comparisons(pattern: Pattern) -> Iterator[Comparison]:
 
 
 def format_pattern(pattern: Pattern) -> str:
-    """Canonical text for ``pattern``: ``parse_pattern(format_pattern(p)) == p`` for parsed ``p``.
+    """Canonical text for ``pattern``; ``parse_pattern(format_pattern(p)) == p`` for parsed ``p``.
 
-    Single spaces around operators, upper-case keywords, ``=``/``!=`` for ``==``/``<>``, minimal
-    parentheses, bare property names where the grammar allows them, lower-case hex, padded
-    base64, and START/STOP timestamps with microseconds only when they are not zero.
+    Single spaces around operators, ``=``/``!=`` for ``==``/``<>``, minimal parentheses, bare
+    property names where the grammar allows them, no comments, lower-case hex, padded base64,
+    START/STOP timestamps with microseconds only when they are not zero.
     """
     return _format_observation(pattern.expression, 0)
 
 
-_JOINS: dict[type[object], tuple[str, int]] = {
+_PRECEDENCE: dict[type[object], tuple[str, int]] = {
     FollowedBy: (" FOLLOWEDBY ", 1),
     ObservationOr: (" OR ", 2),
     ObservationAnd: (" AND ", 3),
@@ -708,19 +736,18 @@ def _format_observation(node: ObservationExpr, outer: int) -> str:
     if isinstance(node, ObservationExpression):
         return f"[{_format_comparison(node.comparison, 0)}]"
     if isinstance(node, Qualified):
-        inner = node.expression
-        text = _format_observation(inner, 9)  # joins come back parenthesized
-        if isinstance(inner, Qualified):
+        text = _format_observation(node.expression, 9)  # joins come back parenthesized
+        if isinstance(node.expression, Qualified):
             text = f"({text})"
         return " ".join([text, *map(_format_qualifier, node.qualifiers)])
-    joiner, level = _JOINS[type(node)]
+    joiner, level = _PRECEDENCE[type(node)]
     text = joiner.join(_format_observation(operand, level) for operand in node.operands)
     return f"({text})" if level <= outer else text
 
 
 def _format_comparison(node: ComparisonExpr, outer: int) -> str:
     if not isinstance(node, Comparison):
-        joiner, level = _JOINS[type(node)]
+        joiner, level = _PRECEDENCE[type(node)]
         text = joiner.join(_format_comparison(operand, level) for operand in node.operands)
         return f"({text})" if level <= outer else text
     path = f"{node.object_type}:{_format_key(node.path[0])}"
@@ -737,9 +764,7 @@ _BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def _format_key(key: PathStep) -> str:
     key = str(key)
-    if _BARE_KEY.fullmatch(key) and key not in _KEYWORDS and key not in ("true", "false"):
-        return key
-    return _format_string(key)
+    return key if _BARE_KEY.fullmatch(key) and key not in _RESERVED else _format_string(key)
 
 
 def _format_string(text: str) -> str:
@@ -769,7 +794,7 @@ def _format_value(value: Value | None) -> str:
 def _format_float(number: float) -> str:
     if not math.isfinite(number):
         raise ValueError(f"{number!r} has no pattern representation")
-    text = format(Decimal(repr(number)), "f")  # never an exponent, shortest round trip
+    text = format(Decimal(repr(number)), "f")  # shortest round trip, never an exponent
     return text if "." in text else text + ".0"
 
 
@@ -777,8 +802,7 @@ def _format_qualifier(qualifier: Qualifier) -> str:
     if isinstance(qualifier, WithinQualifier):
         seconds = qualifier.seconds
         whole = float(seconds).is_integer()
-        number = str(int(seconds)) if whole else _format_float(seconds)
-        return f"WITHIN {number} SECONDS"
+        return f"WITHIN {int(seconds) if whole else _format_float(seconds)} SECONDS"
     if isinstance(qualifier, RepeatsQualifier):
         return f"REPEATS {qualifier.times} TIMES"
     start, stop = _format_micros(qualifier.start_micros), _format_micros(qualifier.stop_micros)
@@ -786,22 +810,17 @@ def _format_qualifier(qualifier: Qualifier) -> str:
 
 
 def _format_micros(micros: int) -> str:
-    """RFC 3339 for years 0000-9999 (``datetime`` stops at year 1)."""
+    """RFC 3339 for years 0000-9999 (``datetime`` stops at year 1); civil_from_days (Hinnant)."""
     days, micros = divmod(micros, 86_400_000_000)
     seconds, fraction = divmod(micros, 1_000_000)
-    days += 719_468  # civil_from_days, Howard Hinnant
-    era = days // 146_097
-    day_of_era = days - era * 146_097
-    year_of_era = (
-        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
-    ) // 365
+    era, day_of_era = divmod(days + 719_468, 146_097)
+    year_of_era = day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
+    year_of_era //= 365
     day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    shifted_month = (5 * day_of_year + 2) // 153
-    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
-    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    month_from_march = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * month_from_march + 2) // 5 + 1
+    month = month_from_march + 3 if month_from_march < 10 else month_from_march - 9
     year = year_of_era + era * 400 + (month <= 2)
-    text = (
-        f"{year:04d}-{month:02d}-{day:02d}"
-        f"T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    )
+    clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    text = f"{year:04d}-{month:02d}-{day:02d}T{clock}"
     return f"{text}.{fraction:06d}Z" if fraction else f"{text}Z"

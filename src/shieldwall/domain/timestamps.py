@@ -43,13 +43,13 @@ def parse_timestamp(text: object, field: str = "timestamp") -> int:
     """
     if not isinstance(text, str):
         raise InvalidInput(f"{field} must be a timestamp string, not {type(text).__name__}")
-    match = _TIMESTAMP.match(text)
-    if match is None:
+    if _TIMESTAMP.match(text) is None:
         raise InvalidInput(
             f"{field} {text!r} is not an RFC 3339 UTC timestamp like 2024-01-31T12:00:00.000Z"
         )
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    fraction = match.group(7) or ""
+    # The regex fixed every position, so slicing is safe and far cheaper than groups().
+    year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
     if not (1 <= month <= 12 and 1 <= day <= _month_days(year, month)):
         raise InvalidInput(f"{field} {text!r} is not a real calendar date")
     if hour > 23 or minute > 59 or second > 60:
@@ -61,7 +61,7 @@ def parse_timestamp(text: object, field: str = "timestamp") -> int:
         days = _days_from_civil(year, month, day)
         if len(_EPOCH_DAYS_CACHE) < 100_000:
             _EPOCH_DAYS_CACHE[key] = days
-    micros = int((fraction + "000000")[:6])
+    micros = int((text[20:-1] + "000000")[:6]) if len(text) > 20 else 0
     return ((days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000) + micros
 
 

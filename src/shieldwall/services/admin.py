@@ -355,8 +355,9 @@ def change_group(
 
 
 def delete_group(hub: Hub, name: str, actor: Organisation | None = None) -> None:
-    """Delete a group. Objects scoped to it stay stored but no longer reach anyone through
-    it (their other scope terms still apply)."""
+    """Disband a group: every member is removed, so objects scoped to it no longer reach
+    anyone through it. The name stays taken, so that a later group of the same name can
+    never inherit what was shared with this one."""
     with hub.store.write() as tx:
         group = tx.group(name)
         if group is None:

@@ -16,6 +16,7 @@ from shieldwall.domain.errors import NotFound
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.queries import (
     ObjectQuery,
+    VersionFilter,
     decode_cursor,
     parse_added_after,
     parse_ids,
@@ -53,13 +54,27 @@ def _check_root(api_root: str) -> None:
         raise NotFound(f"no API root {api_root!r} on this server")
 
 
-def _object_query(request: Request, *, with_filters: bool = True) -> ObjectQuery:
-    """Parse TAXII filter parameters (§3.4.2) into an ``ObjectQuery``."""
+def _object_query(
+    request: Request, *, object_id: str | None = None, all_versions: bool = False
+) -> ObjectQuery:
+    """Parse TAXII filter parameters (§3.4.2) into an ``ObjectQuery``.
+
+    On the endpoints of one object (``object_id``) ``match[id]`` and ``match[type]`` do not
+    apply and the query is for that id; the versions endpoint (``all_versions``) lists
+    every version. Both are part of the query here, before a ``next`` token is checked,
+    because the token was issued for the query the service ran (``reading.get_object``
+    and ``reading.list_versions`` select the same id and versions).
+    """
     params = request.query_params
+    versions = (
+        VersionFilter(last=False, all=True)
+        if all_versions
+        else parse_versions(params.get("match[version]"))
+    )
     query = ObjectQuery(
-        ids=parse_ids(params.get("match[id]")) if with_filters else frozenset(),
-        types=parse_types(params.get("match[type]")) if with_filters else frozenset(),
-        versions=parse_versions(params.get("match[version]")),
+        ids=parse_ids(params.get("match[id]")) if object_id is None else frozenset({object_id}),
+        types=parse_types(params.get("match[type]")) if object_id is None else frozenset(),
+        versions=versions,
         spec_versions=parse_spec_versions(params.get("match[spec_version]")),
         added_after=parse_added_after(params.get("added_after")),
         limit=parse_limit(params.get("limit")),
@@ -244,7 +259,7 @@ def get_object(
 ) -> Response:
     """One object (its latest version unless ``match[version]`` says otherwise)."""
     _check_root(api_root)
-    query = _object_query(request, with_filters=False)
+    query = _object_query(request, object_id=object_id)
     return _envelope(reading.get_object(hub_of(request), reader, collection_id, object_id, query))
 
 
@@ -275,7 +290,7 @@ def get_versions(
 ) -> Response:
     """The versions of one object the reader may see."""
     _check_root(api_root)
-    query = _object_query(request, with_filters=False)
+    query = _object_query(request, object_id=object_id, all_versions=True)
     page = reading.list_versions(hub_of(request), reader, collection_id, object_id, query)
     body: dict[str, object] = {"more": page.more}
     if page.next_token:

@@ -1,0 +1,7 @@
+"""Side-by-side benchmarks of Shieldwall against its peers (``make bench``).
+
+Workloads W1 (ingest), W2 (read), scaling and W7 (concurrency) from
+``docs/benchmarks.md``: every server runs as its own process on a loopback port, the same
+client code and the same data drive both, runs alternate between the peers, and the
+report gives ratios measured side by side plus the absolute figures.
+"""

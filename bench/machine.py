@@ -1,0 +1,70 @@
+"""Describe the machine a run happened on (CPU, cores, memory, Python, package versions)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = (
+    "shieldwall",
+    "medallion",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "orjson",
+    "flask",
+    "werkzeug",
+    "httpx",
+    "matplotlib",
+    "py-spy",
+)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def describe() -> dict[str, object]:
+    """The facts RESULTS.md prints about the machine."""
+    sqlite_version = "unknown"
+    try:
+        import sqlite3
+
+        sqlite_version = sqlite3.sqlite_version
+    except ImportError:
+        pass
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count() or 0,
+        "memory_gib": round(_memory_gib(), 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite_version,
+        "packages": {name: _version(name) for name in PACKAGES},
+    }

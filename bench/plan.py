@@ -1,0 +1,113 @@
+"""What a run measures: sizes, repeats and time budgets for quick and full mode.
+
+medallion's GET cost grows with the square of the collection (its first page scans and
+matches every object against every manifest entry), so reads side by side run at sizes
+medallion can answer; Shieldwall alone runs the large sizes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Sizes are counts of generated indicators; the OASIS objects (217) come on top."""
+
+    mode: str
+    repeats: int
+    bundle_size: int
+    page_limit: int
+    # side by side, alternating peers: ingest at every size, walk and poll at walk sizes
+    pair_sizes: tuple[int, ...]
+    walk_sizes: tuple[int, ...]
+    # Shieldwall alone: W1/W2 absolute figures and scaling (ingest, walk, memory)
+    solo_sizes: tuple[int, ...]
+    solo_once_sizes: tuple[int, ...]
+    w1_target_size: int
+    w2_target_size: int
+    # W7
+    w7_readers: int
+    w7_writers: int
+    w7_seconds: float
+    w7_small_size: int
+    w7_write_bundle: int
+    # budgets (seconds)
+    ingest_budget_s: float
+    walk_budget_s: float
+    poll_budget_s: float
+    poll_repeats: int
+    request_timeout_s: float
+    w7_request_timeout_s: float
+    profile_size: int
+
+    @property
+    def scaling_sizes(self) -> tuple[int, ...]:
+        """Shieldwall sizes on the scaling curves."""
+        return tuple(sorted(set(self.solo_sizes) | set(self.solo_once_sizes)))
+
+
+QUICK = Plan(
+    mode="quick",
+    repeats=1,
+    bundle_size=1000,
+    page_limit=1000,
+    pair_sizes=(500, 2_000, 5_000),
+    walk_sizes=(500,),
+    solo_sizes=(10_000, 50_000),
+    solo_once_sizes=(),
+    w1_target_size=50_000,
+    w2_target_size=100_000,
+    w7_readers=50,
+    w7_writers=5,
+    w7_seconds=5.0,
+    w7_small_size=300,
+    w7_write_bundle=100,
+    ingest_budget_s=90.0,
+    walk_budget_s=120.0,
+    poll_budget_s=3.0,
+    poll_repeats=20,
+    request_timeout_s=120.0,
+    w7_request_timeout_s=15.0,
+    profile_size=10_000,
+)
+
+FULL = Plan(
+    mode="full",
+    repeats=3,
+    bundle_size=1000,
+    page_limit=1000,
+    pair_sizes=(500, 1_000, 5_000, 10_000, 20_000, 50_000),
+    walk_sizes=(500, 1_000),
+    solo_sizes=(100_000,),
+    solo_once_sizes=(1_000_000,),
+    w1_target_size=50_000,
+    w2_target_size=100_000,
+    w7_readers=50,
+    w7_writers=5,
+    w7_seconds=20.0,
+    w7_small_size=300,
+    w7_write_bundle=100,
+    ingest_budget_s=600.0,
+    walk_budget_s=600.0,
+    poll_budget_s=5.0,
+    poll_repeats=20,
+    request_timeout_s=900.0,
+    w7_request_timeout_s=30.0,
+    profile_size=20_000,
+)
+
+SMOKE = replace(
+    QUICK,
+    mode="smoke",
+    pair_sizes=(100, 1_500),
+    walk_sizes=(100,),
+    solo_sizes=(3_000,),
+    w1_target_size=1_500,
+    w2_target_size=3_000,
+    w7_seconds=2.0,
+    w7_small_size=50,
+    w7_readers=10,
+    w7_writers=2,
+    profile_size=2_000,
+)
