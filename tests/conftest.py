@@ -8,6 +8,7 @@ PostgreSQL: ``make test`` starts a server (scripts/ensure-postgres.sh) and expor
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -23,11 +24,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shieldwall.bootstrap import build_hub
+from shieldwall.services.admin import ensure_hub
 from shieldwall.services.context import Hub, HubConfig
 from shieldwall.settings import Settings
 from shieldwall.storage.database import Database
 from shieldwall.storage.migrate import upgrade
-from shieldwall.services.admin import ensure_hub
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -57,11 +58,16 @@ class SequentialIds:
 
     def uuid4(self) -> str:
         self.counter += 1
-        return str(uuid.UUID(int=(self.counter << 64) | 0x4000_8000_0000_0000, version=4))
+        digest = hashlib.sha256(f"uuid{self.counter}".encode()).digest()[:16]
+        return str(uuid.UUID(bytes=digest, version=4))
 
     def secret(self, nbytes: int) -> str:
         self.counter += 1
         return f"secret{self.counter:0{max(nbytes, 26)}d}"
+
+    def random_bytes(self, nbytes: int) -> bytes:
+        self.counter += 1
+        return hashlib.sha512(f"bytes{self.counter}".encode()).digest()[:nbytes]
 
 
 def postgres_url() -> str | None:
@@ -77,8 +83,9 @@ def fresh_postgres_database() -> str:
             pytest.fail("SHIELDWALL_TEST_POSTGRES_URL is not set: run the suite with make test")
         pytest.skip("PostgreSQL tests need SHIELDWALL_TEST_POSTGRES_URL (make test sets it)")
     name = f"sw_{uuid.uuid4().hex[:16]}"
-    admin_engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://"),
-                                 isolation_level="AUTOCOMMIT")
+    admin_engine = create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin_engine.dispose()
@@ -156,24 +163,44 @@ def cli(*args: str, database: str) -> str:
     """Run the ``shieldwall`` command line; return its standard output (raise on failure)."""
     result = subprocess.run(
         [sys.executable, "-m", "shieldwall.cli", *args, "--database", database],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if result.returncode != 0:
         raise AssertionError(f"shieldwall {' '.join(args)} failed: {result.stderr}")
     return result.stdout
 
 
-def start_server(database: str, tmp_path: Path, *, extra_env: dict[str, str] | None = None,
-                 port: int | None = None) -> LiveServer:
+def start_server(
+    database: str,
+    tmp_path: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> LiveServer:
     """Start ``shieldwall serve`` on a free loopback port and wait until it answers."""
     port = port or free_port()
     log_path = tmp_path / f"server-{port}.log"
     env = {**os.environ, **(extra_env or {})}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shieldwall.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--database", database],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "shieldwall.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--database",
+                database,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -29,6 +29,9 @@ class RandomIds:
     def secret(self, nbytes: int) -> str:
         return secrets.token_urlsafe(nbytes)
 
+    def random_bytes(self, nbytes: int) -> bytes:
+        return secrets.token_bytes(nbytes)
+
 
 def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
     """Open the database (migrating it first unless told not to) and wire the use cases."""
@@ -44,6 +47,10 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
             default_tlp=settings.default_tlp,
             max_content_length=settings.max_content_length,
             max_objects_per_request=settings.max_objects_per_request,
+            anon_batch_size=settings.anon_batch_size,
+            anon_max_delay_days=settings.anon_max_delay_days,
+            anon_tokens_per_epoch=settings.anon_tokens_per_epoch,
+            anon_epoch_days=settings.anon_epoch_days,
         ),
     )
     ensure_hub(hub)

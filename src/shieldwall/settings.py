@@ -48,6 +48,22 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("hub_name", "Shieldwall hub", "Name of this hub, shown in TAXII discovery"),
     SettingSpec(
+        "anon_batch_size",
+        "5",
+        "Unlinkable submissions are published when at least this many wait (k)",
+    ),
+    SettingSpec(
+        "anon_max_delay_days",
+        "1",
+        "...or when the oldest has waited this many days, however few wait",
+    ),
+    SettingSpec(
+        "anon_tokens_per_epoch",
+        "50",
+        "Blind tokens one member may obtain per epoch (the anonymous-submission quota)",
+    ),
+    SettingSpec("anon_epoch_days", "7", "Length of a token key epoch in days (key rotation)"),
+    SettingSpec(
         "demo_data_dir",
         "",
         "Folder of STIX bundles the demo loads (default: the copy shipped in the package)",
@@ -74,6 +90,10 @@ class Settings:
     max_objects_per_request: int = 100_000
     hub_name: str = "Shieldwall hub"
     demo_data_dir: Path | None = None
+    anon_batch_size: int = 5
+    anon_max_delay_days: int = 1
+    anon_tokens_per_epoch: int = 50
+    anon_epoch_days: int = 7
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the non-``None`` values replaced (command-line options)."""
@@ -106,4 +126,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         hub_name=raw["hub_name"],
         demo_data_dir=Path(demo_dir) if demo_dir else None,
+        anon_batch_size=_positive_int("anon_batch_size", raw["anon_batch_size"]),
+        anon_max_delay_days=_positive_int("anon_max_delay_days", raw["anon_max_delay_days"]),
+        anon_tokens_per_epoch=_positive_int("anon_tokens_per_epoch", raw["anon_tokens_per_epoch"]),
+        anon_epoch_days=_positive_int("anon_epoch_days", raw["anon_epoch_days"]),
     )

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from typer.testing import CliRunner
 
 from shieldwall.cli.main import app
@@ -42,8 +41,16 @@ def database(tmp_path: Path) -> str:
 
 
 def test_org_add_prints_identity_alone_on_last_line(database: str) -> None:
-    output = cli("org", "add", "Albion Bank plc", "--sector", "financial", "--country", "gb",
-                 database=database)
+    output = cli(
+        "org",
+        "add",
+        "Albion Bank plc",
+        "--sector",
+        "financial",
+        "--country",
+        "gb",
+        database=database,
+    )
     last = output.strip().splitlines()[-1]
     assert re.fullmatch(r"identity--[0-9a-f-]{36}", last)
     listing = cli("org", "list", database=database)
@@ -52,7 +59,9 @@ def test_org_add_prints_identity_alone_on_last_line(database: str) -> None:
 
 def test_key_create_prints_key_alone_on_last_line_and_revoke(database: str) -> None:
     cli("org", "add", "Bank", "--sector", "financial", "--country", "US", database=database)
-    key = cli("key", "create", "Bank", "--label", "siem", database=database).strip().splitlines()[-1]
+    key = (
+        cli("key", "create", "Bank", "--label", "siem", database=database).strip().splitlines()[-1]
+    )
     assert re.fullmatch(r"sw_[0-9a-f]{12}_[A-Za-z0-9_-]{40,}", key)
     listing = cli("key", "list", database=database)
     key_id = key.split("_")[1]
@@ -69,8 +78,18 @@ def test_groups_and_assets(database: str) -> None:
     assert "Bank, Firm" in cli("group", "list", database=database)
     cli("group", "members", "bank-law-alliance", "--remove", "Firm", database=database)
     assert "Firm" not in cli("group", "list", database=database).split("bank-law-alliance")[1]
-    output = cli("org", "assets", "Bank", "--domain", "Bank.example", "--cidr", "198.51.100.7/24",
-                 "--keyword", "Project Falcon", database=database)
+    output = cli(
+        "org",
+        "assets",
+        "Bank",
+        "--domain",
+        "Bank.example",
+        "--cidr",
+        "198.51.100.7/24",
+        "--keyword",
+        "Project Falcon",
+        database=database,
+    )
     assert "bank.example" in output and "198.51.100.0/24" in output and "Project Falcon" in output
 
 
@@ -79,15 +98,19 @@ def test_groups_and_assets(database: str) -> None:
     [
         (("org", "add", "X", "--sector", "banking", "--country", "US"), 2, "unknown sector"),
         (("org", "add", "X", "--sector", "financial", "--country", "XX"), 2, "ISO 3166"),
-        (("org", "add", "X", "--sector", "financial", "--country", "US", "--role", "king"), 2,
-         "unknown role"),
+        (
+            ("org", "add", "X", "--sector", "financial", "--country", "US", "--role", "king"),
+            2,
+            "unknown role",
+        ),
         (("key", "create", "Nobody"), 3, "no organisation named"),
         (("group", "add", "Bad Name!", "Nobody"), 2, "group name"),
         (("org", "assets", "Nobody", "--domain", "x.example"), 3, "no organisation"),
     ],
 )
-def test_errors_have_codes_and_messages(database: str, args: tuple[str, ...], code: int,
-                                        message: str) -> None:
+def test_errors_have_codes_and_messages(
+    database: str, args: tuple[str, ...], code: int, message: str
+) -> None:
     result = run(*args, "--database", database)
     assert result.returncode == code, result.stderr
     assert message in result.stderr
@@ -96,8 +119,9 @@ def test_errors_have_codes_and_messages(database: str, args: tuple[str, ...], co
 
 def test_duplicate_organisation_is_a_conflict(database: str) -> None:
     cli("org", "add", "Bank", "--sector", "financial", "--country", "US", database=database)
-    result = run("org", "add", "Bank", "--sector", "financial", "--country", "US",
-                 "--database", database)
+    result = run(
+        "org", "add", "Bank", "--sector", "financial", "--country", "US", "--database", database
+    )
     assert result.returncode == 4 and "already exists" in result.stderr
 
 
@@ -107,9 +131,24 @@ def test_db_upgrade(database: str) -> None:
 
 def test_installed_command_runs_as_a_process(database: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "shieldwall.cli", "org", "add", "Bank", "--sector", "financial",
-         "--country", "US", "--database", database],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "shieldwall.cli",
+            "org",
+            "add",
+            "Bank",
+            "--sector",
+            "financial",
+            "--country",
+            "US",
+            "--database",
+            database,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("identity--")

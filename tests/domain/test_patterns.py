@@ -259,6 +259,7 @@ INVALID = [
     ("[x:a = 01]", "found '1'", 8),
     ("[x:a = - 1]", "'-' must be directly followed by a number", 7),
     ("[x:a = 1] #", "unexpected character '#'", 10),
+    ("[x:a = 1] /* never closed", "unterminated /* comment", 10),
     ("[]", "expected an object path", 1),
     ("[x-foo:a-b = 1]", "contains '-': quote it", 7),
     ("[x:a.1 = 1]", "cannot start with a digit", 4),
@@ -519,7 +520,7 @@ def _known_divergence(text: str, ours: PatternSyntaxError | None, theirs: Any) -
 
 _GOOD_PATHS = [
     "name", "size", "value", "hashes.MD5", "hashes.'SHA-256'", "hashes.'sha-1'", "hashes.MD6",
-    "hashes.SSDEEP", "hashes[0]", "hashes[*]", "parent_directory_ref.path", "to_refs[*].value",
+    "hashes.SSDEEP", "hashes[*]", "parent_directory_ref.path", "to_refs[*].value",
     "values[0].name", "x_prop", "'quoted key'", "a.'b c'.d", "a . b [ 1 ]",
 ]  # fmt: skip
 _BAD_PATHS = ["a-b", "AND", "true", "a[-1]", "a.1", "a[01]", "a[", "a..b", "", "'a"]
@@ -538,15 +539,27 @@ _GOOD_OPERATORS = ["=", "!=", "==", "<>", "<", "<=", ">", ">=", "LIKE", "MATCHES
 _BAD_OPERATORS = ["EQ", "like", "===", "=<", "EXISTS", "NOT NOT =", "CONTAINS"]
 _TYPES = ["file", "file", "file", "url", "x-custom-type"]
 _SPACE = [" ", " ", " ", " ", "", "  ", "\n", " /* c */ ", "\u00a0", "\x1c", "\t"]
-_QUALIFIERS = [
-    "WITHIN 5 SECONDS", "WITHIN 1.5 SECONDS", "WITHIN 0 SECONDS", "REPEATS 3 TIMES",
-    "START t'2020-01-01T00:00:00Z' STOP t'2020-02-01T00:00:00Z'",
-    "START t'2020-02-30T00:00:00Z' STOP t'2021-01-01T00:00:00Z'",
-]  # fmt: skip
+_QUALIFIERS = [  # one list per qualifier type
+    ["WITHIN 5 SECONDS", "WITHIN 1.5 SECONDS", "WITHIN 0 SECONDS", "WITHIN +.5 SECONDS"],
+    ["REPEATS 3 TIMES", "REPEATS 0 TIMES"],
+    ["START t'2020-01-01T00:00:00Z' STOP t'2020-02-01T00:00:00.25Z'"],
+]
 _BAD_QUALIFIERS = [
     "WITHIN -1 SECONDS", "WITHIN 5 MINUTES", "within 5 SECONDS", "REPEATS 1.5 TIMES", "REPEATS 3",
     "START '2020-01-01T00:00:00Z' STOP t'2020-02-01T00:00:00Z'", "WITHIN SECONDS",
+    "START t'2020-02-30T00:00:00Z' STOP t'2021-01-01T00:00:00Z'",  # we reject, they accept
 ]  # fmt: skip
+
+
+@st.composite
+def _qualifiers(draw: st.DrawFn, valid_only: bool) -> str:
+    """One to three qualifiers; repeated types and bad ones unless ``valid_only``."""
+    if valid_only:
+        kinds = draw(st.permutations(_QUALIFIERS))[: draw(st.integers(1, 3))]
+        return " ".join(draw(st.sampled_from(kind)) for kind in kinds)
+    every = [qualifier for kind in _QUALIFIERS for qualifier in kind]
+    chosen = st.lists(_choice(every, _BAD_QUALIFIERS, False), min_size=1, max_size=3)
+    return " ".join(draw(chosen))
 
 
 @st.composite
@@ -583,7 +596,8 @@ def _comparison_text(draw: st.DrawFn, valid_only: bool, one_type: bool = True) -
         object_type = draw(st.shared(types, key="object type") if one_type else types)
         if draw(st.integers(0, 9)) == 0:
             return f"{draw(st.sampled_from(['', 'NOT ']))}EXISTS {object_type}:x"
-        return f"{object_type}:{draw(st.sampled_from(_VALID_TAILS))}"
+        tail = draw(st.integers(0, len(_VALID_TAILS) - 1).map(_VALID_TAILS.__getitem__))
+        return f"{object_type}:{tail}"
     space = st.sampled_from(_SPACE)
     path = f"{draw(st.sampled_from(_TYPES))}:{draw(_choice(_GOOD_PATHS, _BAD_PATHS, False))}"
     if draw(st.integers(0, 9)) == 0:
@@ -601,8 +615,10 @@ def _comparison_text(draw: st.DrawFn, valid_only: bool, one_type: bool = True) -
 
 
 def _joined(inner: st.SearchStrategy[str], words: list[str]) -> st.SearchStrategy[str]:
+    """``inner``s joined by ``words`` (mixed, so precedence matters), or one in parentheses."""
+    more = st.lists(st.tuples(st.sampled_from(words), inner), min_size=1, max_size=3)
     return st.one_of(
-        st.tuples(inner, st.sampled_from(words), inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        st.tuples(inner, more).map(lambda t: t[0] + "".join(f" {w} {x}" for w, x in t[1])),
         inner.map(lambda text: f"({text})"),
     )
 
@@ -613,24 +629,33 @@ def _patterns(valid_only: bool, one_type: bool = True) -> st.SearchStrategy[str]
     comparison = st.recursive(
         _comparison_text(valid_only, one_type), lambda inner: _joined(inner, joins), max_leaves=4
     )
-    qualifiers = _choice(_QUALIFIERS, _BAD_QUALIFIERS, valid_only)
+    qualifiers = _qualifiers(valid_only)
     observation = st.one_of(
         comparison.map(lambda text: f"[{text}]"),
-        st.tuples(comparison, st.lists(qualifiers, min_size=1, max_size=3)).map(
-            lambda t: f"[{t[0]}] {' '.join(t[1])}"
-        ),
+        st.tuples(comparison, qualifiers).map(lambda t: f"[{t[0]}] {t[1]}"),
     )
     words = [*joins, "FOLLOWEDBY"] if valid_only else [*joins, "FOLLOWEDBY", "FOLLOWED BY"]
-    return st.recursive(
+    expression = st.recursive(
         observation,
         lambda inner: st.one_of(
             _joined(inner, words),
-            st.tuples(inner, st.lists(qualifiers, min_size=1, max_size=2)).map(
-                lambda t: f"({t[0]}) {' '.join(t[1])}"
-            ),
+            st.tuples(inner, qualifiers).map(lambda t: f"({t[0]}) {t[1]}"),
         ),
         max_leaves=4,
     )
+    more = st.lists(st.tuples(st.sampled_from(words), expression), max_size=3)
+    return st.tuples(expression, more).map(lambda t: t[0] + "".join(f" {w} {x}" for w, x in t[1]))
+
+
+# Each appends one documented divergence to a valid pattern.
+_DIVERGENT = [
+    "({}) WITHIN 5 SECONDS WITHIN 6 SECONDS",
+    "{} AND [file:created = t'2021-02-29T00:00:00Z']",
+    "{} OR [file:hashes.MD5 IN ('" + MD5 + "')]",
+    "{} OR [file:hashes[0] = 'x']",
+    "{} FOLLOWEDBY [file:hashes.MD6 = '" + MD5 + "zz']",
+    "{} OR [url:value = 'a' AND file:name = 'b']",
+]
 
 
 @st.composite
@@ -659,10 +684,13 @@ _SETTINGS = settings(
 
 @_SETTINGS
 @given(
-    st.one_of(
-        _patterns(valid_only=True),
+    st.one_of(  # about 3 : 1 : 1 : 2
+        *(_patterns(valid_only=True) for _ in range(3)),
         _patterns(valid_only=True, one_type=False),
-        _mutated(_patterns(valid_only=False)),
+        st.tuples(st.sampled_from(_DIVERGENT), _patterns(valid_only=True)).map(
+            lambda t: t[0].format(t[1])
+        ),
+        *(_mutated(_patterns(valid_only=False)) for _ in range(2)),
     )
 )
 def test_differential_against_stix2_patterns(text: str) -> None:

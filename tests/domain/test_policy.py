@@ -288,9 +288,7 @@ def test_scope_terms_are_alternatives() -> None:
         groups=frozenset({"bank-law-alliance"}),
         organizations=frozenset({AGENCY.identity_id}),
     )
-    assert readers(AccessLabel(Tlp.AMBER, scope, None)) == names(
-        GB_BANK, US_LAW, AGENCY, OPERATOR
-    )
+    assert readers(AccessLabel(Tlp.AMBER, scope, None)) == names(GB_BANK, US_LAW, AGENCY, OPERATOR)
 
 
 def test_the_government_role_is_not_special() -> None:

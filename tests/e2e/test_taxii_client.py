@@ -51,22 +51,6 @@ TLP1_IDS = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
 }
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 §2.9
-TLP_DEFINITION_ERROR = "TLP marking definitions must match one of those defined"
-# Known server bugs outside web/ (reported to the lead). Each has a strict xfail test at the
-# end of this module that fails once the bug is fixed, so the tolerance goes with it.
-BUG_TLP1_MARKINGS_ALTERED = (
-    "services/ingest.py _prepare adds object_marking_refs (the default TLP) to the TLP 1.0"
-    " marking-definition objects, which STIX 2.1 §7.2.1.4 fixes exactly"
-)
-BUG_HUB_IDENTITY_VERSION = (
-    "services/admin.py publishes organisation/hub identities with created/modified at"
-    " millisecond precision but stores their version at microsecond precision, so the"
-    " manifest version differs from modified and match[version]=<modified> finds nothing"
-)
-BUG_STATUS_DETAILS_WITHOUT_VERSION = (
-    "services/ingest.py leaves status-details without the required version (TAXII 2.1"
-    " §4.3.1): every failure, and successes of objects without created/modified (SCOs)"
-)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -179,9 +163,8 @@ def _stix_media_type(value: object, where: str) -> None:
 
 
 def _status_details(value: object, where: str) -> None:
-    # TAXII 2.1 §4.3.1: id and version are required. version is optional here only
-    # because of BUG_STATUS_DETAILS_WITHOUT_VERSION (see the xfail test).
-    _resource({"id": _nonempty_string}, {"version": _timestamp, "message": _string})(value, where)
+    # TAXII 2.1 §4.3.1: id and version are required.
+    _resource({"id": _nonempty_string, "version": _timestamp}, {"message": _string})(value, where)
 
 
 check_discovery = _resource(
@@ -281,20 +264,6 @@ def assert_valid_stix(obj: object) -> None:
         return
     result = validate_instance(obj, ValidationOptions(version="2.1"))
     errors = [str(e) for e in result.errors]
-    if not result.is_valid and obj.get("id") in TLP1_IDS:
-        # BUG_TLP1_MARKINGS_ALTERED: tolerate exactly that defect and nothing else.
-        assert all(TLP_DEFINITION_ERROR in e for e in errors), errors
-        assert set(obj) - {"object_marking_refs"} == {
-            "type",
-            "spec_version",
-            "id",
-            "created",
-            "definition_type",
-            "name",
-            "definition",
-        }, obj
-        _validated.add(key)
-        return
     if not result.is_valid:
         print(json.dumps(obj, indent=1))
         for error in errors:
@@ -464,9 +433,13 @@ def loaded(us: Client) -> dict[str, Any]:
             o["id"] for o in bundle["objects"]
         )
         for detail in raw["successes"]:
-            if "version" in detail:
-                owner = next(o for o in bundle["objects"] if o["id"] == detail["id"])
-                assert micros(detail["version"]) == micros(str(stix_version(owner)))
+            owner = next(o for o in bundle["objects"] if o["id"] == detail["id"])
+            claimed = stix_version(owner)
+            # objects without created/modified (SCOs) are versioned by their date_added
+            if claimed is not None:
+                assert micros(detail["version"]) == micros(claimed)
+            else:
+                assert micros(detail["version"]) > 0
         for obj in bundle["objects"]:
             submitted[(obj["id"], stix_version(obj))] = obj
     total = sum(len(b["objects"]) for _, b in oasis_bundles())
@@ -487,8 +460,7 @@ def read(client: Client, **filters: Any) -> tuple[list[dict[str, Any]], list[dic
     for obj, record in zip(objects, records, strict=True):
         version = stix_version(obj)
         expected = record["date_added"] if version is None else version
-        if not hub_identity_version_bug(obj, record):
-            assert micros(record["version"]) == micros(expected), (obj["id"], record)
+        assert micros(record["version"]) == micros(expected), (obj["id"], record)
     added = [micros(r["date_added"]) for r in records]
     assert added == sorted(added), "objects are not ordered by date_added"
     if records:
@@ -499,20 +471,6 @@ def read(client: Client, **filters: Any) -> tuple[list[dict[str, Any]], list[dic
     else:
         assert "X-TAXII-Date-Added-First" not in object_headers
     return objects, records
-
-
-def hub_identity_version_bug(obj: dict[str, Any], record: dict[str, Any]) -> bool:
-    """BUG_HUB_IDENTITY_VERSION's exact signature: an identity the hub published whose
-    manifest version is its ``modified`` plus the microseconds the body leaves out."""
-    modified = obj.get("modified")
-    return (
-        obj.get("type") == "identity"
-        and obj.get("identity_class") in ("organization", "system", "group")
-        and isinstance(modified, str)
-        and len(modified) == len("2024-01-01T00:00:00.000Z")
-        and micros(record["version"]) // 1000 == micros(modified) // 1000
-        and micros(record["version"]) != micros(modified)
-    )
 
 
 def keys(records: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -571,6 +529,9 @@ def test_every_oasis_object_is_stored_and_served_back_valid(
         assert {k: v for k, v in back.items() if k != "object_marking_refs"} == {
             k: v for k, v in original.items() if k != "object_marking_refs"
         }
+        if original["id"] in TLP1_IDS | TLP2_IDS:
+            assert back == original  # predefined TLP definitions are stored as defined
+            continue
         refs = back["object_marking_refs"]
         assert refs[0] in TLP2_IDS
         kept = [r for r in original.get("object_marking_refs", []) if r not in TLP1_IDS | TLP2_IDS]
@@ -802,10 +763,9 @@ def test_every_response_was_checked(clients: dict[str, Client]) -> None:
         assert all(r.headers["content-type"] == TAXII for r in client.conformance.responses)
 
 
-# --------------------------------------------- known server bugs (strict xfail: see top)
+# ------------------------------------------------ regressions of fixed server bugs
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_TLP1_MARKINGS_ALTERED)
 def test_tlp1_marking_definitions_are_served_as_defined(us: Client, loaded: dict[str, Any]) -> None:
     served = us.collection.get_object(TLP1_AMBER)["objects"][0]
     assert "object_marking_refs" not in served
@@ -813,7 +773,6 @@ def test_tlp1_marking_definitions_are_served_as_defined(us: Client, loaded: dict
     assert result.is_valid, [str(e) for e in result.errors]
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_STATUS_DETAILS_WITHOUT_VERSION)
 def test_status_details_carry_a_version(us: Client) -> None:
     value = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
     sco_id = uuid.uuid5(SCO_NAMESPACE, json.dumps({"value": value}, separators=(",", ":")))
@@ -824,7 +783,6 @@ def test_status_details_carry_a_version(us: Client) -> None:
         assert "version" in detail, detail
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_HUB_IDENTITY_VERSION)
 def test_hub_published_identities_have_their_modified_as_version(us: Client) -> None:
     _, records = read(us, type="identity")
     mine = None

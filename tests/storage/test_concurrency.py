@@ -35,6 +35,7 @@ from shieldwall.services import admin, ingest
 from shieldwall.services.context import Hub, HubConfig
 from shieldwall.services.ports import StatusRecord
 from shieldwall.storage.database import Database
+from shieldwall.storage.migrate import upgrade
 from shieldwall.storage.schema import objects
 
 WRITERS = 4  # two threads per organisation
@@ -357,3 +358,35 @@ def test_same_new_id_posted_at_once_by_two_organisations(community: Community) -
         rows = [r for r in stored_rows(community) if r[0] == object_id]
         assert len(rows) == 1
         assert rows[0][4] == winners[0]
+
+
+def test_concurrent_first_start(
+    engine_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Several app processes starting at once on a fresh (migrated) database all come up,
+    and the hub is set up once: one default collection, one hub identity."""
+    url = database_url(engine_name, tmp_path)
+    upgrade(url)
+    starters = [
+        Hub(Database.from_url(url), SkewedClock(0), RandomIds(), HubConfig()) for _ in range(4)
+    ]
+    barrier = threading.Barrier(len(starters), timeout=TIMEOUT)
+    failures: list[BaseException] = []
+
+    def start(hub: Hub) -> None:
+        barrier.wait()
+        try:
+            admin.ensure_hub(hub)
+        except Exception as exc:
+            failures.append(exc)
+
+    try:
+        run_threads([lambda h=hub: start(h) for hub in starters])
+        with starters[0].store.read() as tx:
+            assert len(tx.collections()) == 1
+            assert tx.setting(admin.HUB_IDENTITY_SETTING) is not None
+        assert failures == []
+    finally:
+        for hub in starters:
+            assert isinstance(hub.store, Database)
+            hub.store.dispose()

@@ -1,32 +1,22 @@
-"""``shieldwall``: parse, call one service, render. Errors become messages and exit codes
-here and nowhere else (2: bad input, 3: not found, 4: conflict, 5: not allowed, 1: other)."""
+"""``shieldwall``: parse, call one service, render (error handling: ``cli/common.py``)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shieldwall.domain.errors import (
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    ShieldwallError,
-    Unauthenticated,
-)
+from shieldwall.cli import anon, audit_commands, member
+from shieldwall.cli.common import DatabaseOption, errors, out, run, settings_for
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.services import admin, demo
 from shieldwall.services.context import Hub
-from shieldwall.settings import Settings, load_settings
+from shieldwall.settings import Settings
 
 app = typer.Typer(
     help="Shieldwall threat-sharing hub.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -39,51 +29,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(group_app, name="group")
 app.add_typer(key_app, name="key")
-
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="Database URL (default: $SHIELDWALL_DATABASE_URL, else"
-        " sqlite:///shieldwall.db in the current directory)",
-    ),
-]
-EXIT_CODES: tuple[tuple[type[ShieldwallError], int], ...] = (
-    (InvalidInput, 2),
-    (NotFound, 3),
-    (Conflict, 4),
-    (Forbidden, 5),
-    (Unauthenticated, 5),
-)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except ShieldwallError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        code = next((c for kind, c in EXIT_CODES if isinstance(exc, kind)), 1)
-        raise typer.Exit(code) from None
-
-
-def _settings(database: str | None) -> Settings:
-    return load_settings().with_overrides(database_url=database)
-
-
-def _hub(database: str | None) -> Hub:
-    from shieldwall.bootstrap import build_hub
-
-    return build_hub(_settings(database))
-
-
-def _run(database: str | None, action: Callable[[Hub], T]) -> T:
-    with _errors():
-        return action(_hub(database))
+app.add_typer(anon.app, name="anon")
+app.add_typer(audit_commands.app, name="audit")
+member.register(app)
 
 
 @app.command()
@@ -100,13 +48,16 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Run the hub (migrating the database first)."""
+    import logging
+
     import uvicorn
 
     from shieldwall.bootstrap import build_hub
     from shieldwall.web.app import create_app
 
-    settings = _settings(database)
-    with _errors():
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    settings = settings_for(database)
+    with errors():
         hub = build_hub(settings)
         if demo_mode:
             _demo(hub, settings)
@@ -127,9 +78,11 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            access_log=False,
         )
     else:
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+        # uvicorn's access log records client addresses: ours (web/health.py) does not.
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=False)
 
 
 def _demo(hub: Hub, settings: Settings) -> None:
@@ -169,8 +122,8 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     """Create or migrate the schema."""
     from shieldwall.storage.migrate import upgrade
 
-    with _errors():
-        upgrade(str(_settings(database).database_url))
+    with errors():
+        upgrade(str(settings_for(database).database_url))
     out.print("Database schema is up to date.")
 
 
@@ -185,7 +138,7 @@ def org_add(
     database: DatabaseOption = None,
 ) -> None:
     """Admit an organisation; print its STIX identity id alone on the last line."""
-    organisation = _run(
+    organisation = run(
         database, lambda hub: admin.add_organisation(hub, name, sector, country, role)
     )
     out.print(
@@ -199,7 +152,7 @@ def org_add(
 @org_app.command("list")
 def org_list(database: DatabaseOption = None) -> None:
     """List organisations."""
-    organisations = _run(database, admin.list_organisations)
+    organisations = run(database, admin.list_organisations)
     table = Table()
     for column in ("name", "sector", "country", "role", "groups", "identity"):
         table.add_column(column, overflow="fold")
@@ -226,7 +179,7 @@ def org_assets(
     database: DatabaseOption = None,
 ) -> None:
     """Declare an organisation's own assets (used to protect victims); list them all."""
-    assets = _run(
+    assets = run(
         database,
         lambda hub: admin.declare_assets(hub, name, domain or [], cidr or [], keyword or []),
     )
@@ -245,7 +198,7 @@ def group_add(
     database: DatabaseOption = None,
 ) -> None:
     """Create a sharing group."""
-    group = _run(database, lambda hub: admin.create_group(hub, name, orgs))
+    group = run(database, lambda hub: admin.create_group(hub, name, orgs))
     out.print(f"Created group {group.name} with {len(group.members)} members.", highlight=False)
 
 
@@ -257,14 +210,14 @@ def group_members(
     database: DatabaseOption = None,
 ) -> None:
     """Add or remove members of a sharing group."""
-    group = _run(database, lambda hub: admin.change_group(hub, name, add or [], remove or []))
+    group = run(database, lambda hub: admin.change_group(hub, name, add or [], remove or []))
     out.print(f"{group.name}: {', '.join(group.members) or '(no members)'}", highlight=False)
 
 
 @group_app.command("list")
 def group_list(database: DatabaseOption = None) -> None:
     """List sharing groups and their members."""
-    groups = _run(database, admin.list_groups)
+    groups = run(database, admin.list_groups)
     table = Table()
     for column in ("group", "owner", "members"):
         table.add_column(column, overflow="fold")
@@ -276,7 +229,7 @@ def group_list(database: DatabaseOption = None) -> None:
 @group_app.command("delete")
 def group_delete(name: str, database: DatabaseOption = None) -> None:
     """Delete a sharing group."""
-    _run(database, lambda hub: admin.delete_group(hub, name))
+    run(database, lambda hub: admin.delete_group(hub, name))
     out.print(f"Deleted group {name}.", highlight=False)
 
 
@@ -287,7 +240,7 @@ def key_create(
     database: DatabaseOption = None,
 ) -> None:
     """Create an API key; print it alone on the last line (it is not stored and not shown again)."""
-    key = _run(database, lambda hub: admin.create_key(hub, org, label))
+    key = run(database, lambda hub: admin.create_key(hub, org, label))
     out.print(f"API key for {org} (store it now; it cannot be shown again):", highlight=False)
     print(key)
 
@@ -298,7 +251,7 @@ def key_list(
     database: DatabaseOption = None,
 ) -> None:
     """List keys (ids and dates, never secrets)."""
-    keys = _run(database, lambda hub: admin.list_keys(hub, org))
+    keys = run(database, lambda hub: admin.list_keys(hub, org))
     table = Table()
     for column in ("key id", "organisation", "label", "created", "last used", "revoked"):
         table.add_column(column, overflow="fold")
@@ -317,7 +270,7 @@ def key_list(
 @key_app.command("revoke")
 def key_revoke(key_id: str, database: DatabaseOption = None) -> None:
     """Revoke a key by its id (or the whole key); effective on the next request."""
-    _run(database, lambda hub: admin.revoke_key(hub, key_id))
+    run(database, lambda hub: admin.revoke_key(hub, key_id))
     out.print(f"Revoked key {key_id[:15]}.", highlight=False)
 
 

@@ -8,6 +8,7 @@
      ├── Unauthenticated         no key, or a key that is unknown or revoked
      ├── Forbidden               authenticated, but the action is not allowed
      ├── Conflict                the action clashes with stored state (e.g. a duplicate name)
+     ├── RateLimited             a quota or rate limit is exhausted for now
      ├── PayloadTooLarge         a body over the advertised limit
      ├── NotAcceptable           the client accepts none of the media types we can produce
      └── UnsupportedMediaType    the request body's media type is not one we read
@@ -81,3 +82,11 @@ class NotAcceptable(ShieldwallError):
 
 class UnsupportedMediaType(ShieldwallError):
     """The request body's ``Content-Type`` is not one this route reads."""
+
+
+class RateLimited(ShieldwallError):
+    """A quota or rate limit is exhausted; ``retry_after`` seconds, when known."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -184,7 +184,7 @@ _TOKEN = re.compile(
     | [A-Za-z_][A-Za-z0-9_-]*+                                           # identifier, keyword
     | [+-]?[0-9]*\.[0-9]++ | [+-]?(?:0|[1-9][0-9]*+)                     # float, int
     | <=|<>|>=|==|!=|[<>=:.,()\[\]*]
-    | .|\Z )                                                             # error, end
+    | /\*.*+ | .|\Z )             # errors (an unterminated comment takes the rest), end
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -320,6 +320,8 @@ class _Parser:
         lexeme = self.tokens[self.index]
         if not lexeme:
             return self.error(f"expected {expected}, but the pattern ends")
+        if lexeme.startswith("/*"):
+            return self.error("unterminated /* comment")
         if len(lexeme) == 1 and not lexeme.isalnum() and lexeme not in "_<>=:.,()[]*":
             return self.error(_bad_character(self.text, self.position()))
         if lexeme in _SHAPES and self.text.startswith("'", self.position() + 1):

@@ -158,6 +158,8 @@ def decode_cursor(token: str, fingerprint: str) -> Cursor:
         if version != "1":
             raise ValueError(version)
         cursor = Cursor(int(date_added), int(seq))
+        if not (-(2**63) <= cursor.date_added < 2**63 and 0 <= cursor.seq < 2**63):
+            raise ValueError("position out of range")
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidInput(f"next token {token[:40]!r} is not one this server issued") from None
     if digest != fingerprint:

@@ -26,6 +26,7 @@ from shieldwall.domain.policy import AccessLabel, audience_keys
 from shieldwall.domain.scope import COMMUNITY, scope_extension_definition
 from shieldwall.domain.timestamps import format_stix_timestamp
 from shieldwall.domain.tlp import Tlp, tlp2_marking_definition
+from shieldwall.services import audit
 from shieldwall.services.context import Hub
 from shieldwall.services.ports import (
     CollectionRecord,
@@ -48,6 +49,12 @@ _STIX_SECTORS = {
     Sector.TECHNOLOGY: "technology",
     Sector.OTHER: "other",
 }
+
+
+def _to_millis(micros: int) -> int:
+    """Truncate to the millisecond, the precision STIX timestamps are written with here, so
+    an object's version equals its ``modified`` exactly."""
+    return micros - micros % 1000
 
 
 def _hash_secret(secret: str) -> str:
@@ -120,9 +127,10 @@ def ensure_hub(hub: Hub) -> None:
     from shieldwall.domain.timestamps import parse_timestamp
 
     with hub.store.write() as tx:
+        tx.lock_named("hub-setup")  # several processes may start at once on a fresh database
         if tx.setting(HUB_IDENTITY_SETTING) is not None:
             return
-        now = hub.clock.now()
+        now = _to_millis(hub.clock.now())
         hub_identity = f"identity--{hub.ids.uuid4()}"
         anonymous_identity = f"identity--{hub.ids.uuid4()}"
         tx.set_setting(HUB_IDENTITY_SETTING, hub_identity)
@@ -181,10 +189,22 @@ def add_organisation(
     with hub.store.write() as tx:
         if tx.organisation_by_name(clean) is not None:
             raise Conflict(f"an organisation named {clean!r} already exists")
-        now = hub.clock.now()
+        now = _to_millis(hub.clock.now())
         identity_id = f"identity--{hub.ids.uuid4()}"
         organisation = tx.add_organisation(
             clean, identity_id, parsed_sector, parsed_country, parsed_role, now
+        )
+        audit.record(
+            tx,
+            now,
+            "cli",
+            "organisation.add",
+            {
+                "organisation": clean,
+                "sector": parsed_sector.value,
+                "country": parsed_country,
+                "role": parsed_role.value,
+            },
         )
         body = _identity_object(
             identity_id,
@@ -246,15 +266,23 @@ def declare_assets(
         return tx.assets(found.id)
 
 
+def assets_of(hub: Hub, organisation: Organisation) -> list[tuple[str, str]]:
+    """The declared assets of an organisation, as (kind, value) pairs."""
+    with hub.store.read() as tx:
+        return tx.assets(organisation.id)
+
+
 def create_key(hub: Hub, org_name: str, label: str = "") -> str:
     """Create an API key for an organisation and return it; it is never shown again."""
-    key_id = hub.ids.uuid4().replace("-", "")[:12]
+    key_id = hub.ids.uuid4().replace("-", "")[-12:]
     secret = hub.ids.secret(32)
     with hub.store.write() as tx:
         found = tx.organisation_by_name(org_name)
         if found is None:
             raise NotFound(f"no organisation named {org_name!r}")
-        tx.add_key(key_id, found.id, _hash_secret(secret), label.strip()[:200], hub.clock.now())
+        now = hub.clock.now()
+        tx.add_key(key_id, found.id, _hash_secret(secret), label.strip()[:200], now)
+        audit.record(tx, now, "cli", "key.create", {"organisation": found.name, "key_id": key_id})
     return f"sw_{key_id}_{secret}"
 
 
@@ -275,8 +303,10 @@ def revoke_key(hub: Hub, key_id: str) -> None:
     match = _KEY.match(key_id)
     wanted = match.group(1) if match else key_id
     with hub.store.write() as tx:
-        if not tx.revoke_key(wanted, hub.clock.now()):
+        now = hub.clock.now()
+        if not tx.revoke_key(wanted, now):
             raise NotFound(f"no active key {wanted!r}")
+        audit.record(tx, now, "cli", "key.revoke", {"key_id": wanted})
 
 
 def authenticate(hub: Hub, key: str) -> Organisation:
@@ -298,6 +328,10 @@ def authenticate(hub: Hub, key: str) -> Organisation:
 # --- sharing groups ------------------------------------------------------------------
 
 
+def _actor(actor: Organisation | None) -> str:
+    return "cli" if actor is None else actor.name
+
+
 def _may_manage(actor: Organisation | None, group: GroupRecord) -> bool:
     return actor is None or actor.role is Role.OPERATOR or group.owner == actor.name
 
@@ -316,10 +350,16 @@ def create_group(
     """
     clean = parse_group_name(name)
     with hub.store.write() as tx:
-        if tx.group(clean) is not None:
-            raise Conflict(f"a sharing group named {clean!r} already exists")
+        existing = tx.group(clean)
+        if existing is not None:
+            reason = "was used by a disbanded group" if existing.disbanded else "is taken"
+            raise Conflict(f"the sharing group name {clean!r} {reason}; choose another")
         owner_id = None if actor is None or actor.role is Role.OPERATOR else actor.id
-        tx.add_group(clean, owner_id, description.strip()[:1000], hub.clock.now())
+        now = hub.clock.now()
+        tx.add_group(clean, owner_id, description.strip()[:1000], now)
+        audit.record(
+            tx, now, _actor(actor), "group.create", {"group": clean, "members": sorted(members)}
+        )
         wanted = list(members) + ([actor.name] if owner_id is not None and actor else [])
         for member in wanted:
             found = tx.organisation_by_name(member)
@@ -341,6 +381,8 @@ def change_group(
             raise NotFound(f"no sharing group named {name!r}")
         if not _may_manage(actor, group):
             raise Forbidden("only operators and the group's owner may change its members")
+        if group.disbanded:
+            raise Conflict(f"the sharing group {name!r} was disbanded; create a new one")
         for member_name, adding in [(m, True) for m in add] + [(m, False) for m in remove]:
             found = tx.organisation_by_name(member_name)
             if found is None:
@@ -349,6 +391,13 @@ def change_group(
                 tx.add_group_member(name, found.id)
             else:
                 tx.remove_group_member(name, found.id)
+        audit.record(
+            tx,
+            hub.clock.now(),
+            _actor(actor),
+            "group.change",
+            {"group": name, "add": sorted(add), "remove": sorted(remove)},
+        )
         record = tx.group(name)
     assert record is not None
     return record
@@ -364,7 +413,9 @@ def delete_group(hub: Hub, name: str, actor: Organisation | None = None) -> None
             raise NotFound(f"no sharing group named {name!r}")
         if not _may_manage(actor, group):
             raise Forbidden("only operators and the group's owner may delete it")
-        tx.delete_group(name)
+        now = hub.clock.now()
+        tx.delete_group(name, now)
+        audit.record(tx, now, _actor(actor), "group.disband", {"group": name})
 
 
 def list_groups(hub: Hub, actor: Organisation | None = None) -> list[GroupRecord]:
@@ -374,7 +425,9 @@ def list_groups(hub: Hub, actor: Organisation | None = None) -> list[GroupRecord
         groups = tx.groups()
     if actor is None or actor.role is Role.OPERATOR:
         return groups
-    return [g for g in groups if actor.name in g.members or g.owner == actor.name]
+    return [
+        g for g in groups if not g.disbanded and (actor.name in g.members or g.owner == actor.name)
+    ]
 
 
 def collections(hub: Hub) -> list[CollectionRecord]:

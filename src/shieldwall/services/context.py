@@ -16,6 +16,10 @@ class HubConfig:
     default_tlp: Tlp = Tlp.AMBER
     max_content_length: int = 50 * 1024 * 1024
     max_objects_per_request: int = 100_000
+    anon_batch_size: int = 5
+    anon_max_delay_days: int = 1
+    anon_tokens_per_epoch: int = 50
+    anon_epoch_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,11 @@ the status resource with their reason, and the whole request is one transaction,
 crash stores all of the valid objects or none. Re-posting an (id, version) already stored
 stores nothing new and counts as a success. Only the organisation that first submitted an
 id may add versions of it.
+
+Attribution (domain/attribution.py): ``attributed`` keeps the submitter on the row;
+``anonymous`` stores it only in the sealed table and publishes the objects as the hub's
+"Anonymous member"; ``unlinkable`` (used by services/anonymity.py when it publishes a
+batch) stores no submitter at all.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ from dataclasses import dataclass
 
 import orjson
 
+from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.errors import Forbidden, InvalidInput, InvalidStix, NotFound, ShieldwallError
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.policy import AccessLabel, audience_keys
 from shieldwall.domain.references import reference_ids
 from shieldwall.domain.scope import Scope, scope_of
 from shieldwall.domain.stix_validation import validate_object
-from shieldwall.domain.tlp import normalise_markings, tlp_from_markings
-from shieldwall.domain.versions import VERSIONLESS
+from shieldwall.domain.timestamps import format_timestamp
+from shieldwall.domain.tlp import MARKING_TO_TLP, Tlp, normalise_markings, tlp_from_markings
+from shieldwall.domain.versions import VERSIONLESS, version_text
 from shieldwall.services.admin import ANONYMOUS_IDENTITY_SETTING, HUB_IDENTITY_SETTING
 from shieldwall.services.context import Hub
 from shieldwall.services.ports import CollectionRecord, NewObject, ReadTx, StatusRecord
@@ -28,10 +35,10 @@ from shieldwall.services.ports import CollectionRecord, NewObject, ReadTx, Statu
 
 @dataclass(frozen=True, slots=True)
 class StatusDetail:
-    """One entry of a status resource's successes or failures."""
+    """One entry of a status resource's successes or failures (TAXII 2.1 §4.3.1)."""
 
     id: str
-    version: str | None
+    version: str
     message: str | None = None
 
 
@@ -62,19 +69,34 @@ def envelope_objects(document: object) -> list[object]:
     return items
 
 
-def _prepare(obj: object, submitter: Organisation, hub: Hub) -> _Prepared:
+def _prepare(
+    obj: object,
+    submitter: Organisation | None,
+    attribution: Attribution,
+    anonymous_identity: str,
+    hub: Hub,
+) -> _Prepared:
     valid = validate_object(obj)
     assert isinstance(obj, dict)
     scope = scope_of(obj)
-    level = tlp_from_markings(obj.get("object_marking_refs")) or hub.config.default_tlp
     body = dict(obj)
-    body["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), level)
-    created_by = body.get("created_by_ref")
-    label = AccessLabel(level, scope, submitter.id)
+    if valid.id in MARKING_TO_TLP:
+        # A predefined TLP marking definition: public by nature, and STIX 2.1 §7.2.1.4
+        # fixes its content, so it is stored exactly as defined.
+        level = Tlp.CLEAR
+    else:
+        level = tlp_from_markings(obj.get("object_marking_refs")) or hub.config.default_tlp
+        body["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), level)
+    if attribution is not Attribution.ATTRIBUTED and "created" in body:
+        body["created_by_ref"] = anonymous_identity
+    created_by = body.get("created_by_ref") if attribution is Attribution.ATTRIBUTED else None
+    submitter_id = submitter.id if submitter is not None else None
+    label = AccessLabel(
+        level, scope, submitter_id if attribution is not Attribution.UNLINKABLE else None
+    )
     version = valid.modified_micros
     if version is None:
         version = valid.created_micros
-    version_text = body.get("modified", body.get("created"))
     refs = reference_ids(body)
     row = NewObject(
         stix_id=valid.id,
@@ -83,16 +105,28 @@ def _prepare(obj: object, submitter: Organisation, hub: Hub) -> _Prepared:
         version=VERSIONLESS if version is None else version,
         tlp=int(level),
         audience=audience_keys(label),
-        submitter_org_id=submitter.id,
+        submitter_org_id=submitter_id if attribution is Attribution.ATTRIBUTED else None,
         body=orjson.dumps(body).decode(),
         refs=" ".join(sorted(refs)) if refs else None,
+        sealed_org_id=submitter_id if attribution is Attribution.ANONYMOUS else None,
     )
+    stamp = body.get("modified", body.get("created"))
     return _Prepared(
         row,
-        str(version_text) if version_text else "",
+        stamp if isinstance(stamp, str) else "",
         scope,
         created_by if isinstance(created_by, str) else None,
     )
+
+
+def _claimed_version(obj: object, fallback: str) -> str:
+    """The version a refused object claimed (its modified/created), else ``fallback``."""
+    if isinstance(obj, dict):
+        for name in ("modified", "created"):
+            value = obj.get(name)
+            if isinstance(value, str) and len(value) < 40:
+                return value
+    return fallback
 
 
 def _object_id(obj: object) -> str:
@@ -102,72 +136,93 @@ def _object_id(obj: object) -> str:
 
 
 def add_objects(
-    hub: Hub, submitter: Organisation, collection_id: str, items: list[object]
+    hub: Hub,
+    submitter: Organisation | None,
+    collection_id: str,
+    items: list[object],
+    attribution: Attribution = Attribution.ATTRIBUTED,
 ) -> StatusRecord:
     """Validate and store ``items`` in the collection; return the (complete) status.
 
-    Raises ``NotFound`` for an unknown collection, ``Forbidden`` when the submitter may not
-    write to it, ``InvalidInput`` when there are more objects than the configured maximum.
-    Per-object problems never raise: they become failures in the status.
+    ``submitter`` is ``None`` only for unlinkable publication. Raises ``NotFound`` for an
+    unknown collection, ``Forbidden`` when the submitter may not write to it,
+    ``InvalidInput`` when there are more objects than the configured maximum. Per-object
+    problems never raise: they become failures in the status.
     """
     if len(items) > hub.config.max_objects_per_request:
         raise InvalidInput(
             f"{len(items)} objects in one request; the maximum is"
             f" {hub.config.max_objects_per_request}: split the bundle"
         )
+    if (submitter is None) != (attribution is Attribution.UNLINKABLE):
+        raise ValueError("only unlinkable publication has no submitter")
+    now = hub.clock.now()
+    request_version = format_timestamp(now)
     successes: list[StatusDetail] = []
     failures: list[StatusDetail] = []
+    with hub.store.read() as tx:  # validation runs outside the write lock
+        hub_identity = tx.setting(HUB_IDENTITY_SETTING) or ""
+        anonymous_identity = tx.setting(ANONYMOUS_IDENTITY_SETTING) or ""
     prepared: list[_Prepared] = []
     for obj in items:
         try:
-            prepared.append(_prepare(obj, submitter, hub))
+            prepared.append(_prepare(obj, submitter, attribution, anonymous_identity, hub))
         except InvalidStix as exc:
-            failures.append(StatusDetail(exc.object_id or _object_id(obj), None, exc.message))
+            failures.append(
+                StatusDetail(
+                    exc.object_id or _object_id(obj),
+                    _claimed_version(obj, request_version),
+                    exc.message,
+                )
+            )
         except ShieldwallError as exc:
-            failures.append(StatusDetail(_object_id(obj), None, exc.message))
+            failures.append(
+                StatusDetail(_object_id(obj), _claimed_version(obj, request_version), exc.message)
+            )
     with hub.store.write() as tx:
         collection = tx.collection(collection_id)
         _check_writable(collection, submitter)
         assert collection is not None
-        reserved = {tx.setting(HUB_IDENTITY_SETTING), tx.setting(ANONYMOUS_IDENTITY_SETTING)}
-        checked = _check_references(tx, prepared, submitter, reserved, failures)
+        checked = _check_references(
+            tx, prepared, submitter, {hub_identity, anonymous_identity}, failures, request_version
+        )
         last = tx.lock_collection(collection.pk)
+        date_added = max(now, last + 1)
         existing = tx.existing_versions(collection.pk, [p.row.stix_id for p in checked])
         fresh: list[NewObject] = []
         seen: set[tuple[str, int]] = set()
+        submitter_id = submitter.id if submitter is not None else None
         for item in checked:
             row = item.row
-            key = (row.stix_id, row.version)
             versions = existing.get(row.stix_id, [])
-            owners = {v.submitter_org_id for v in versions}
-            if key in seen or any(v.version == row.version for v in versions):
-                successes.append(
-                    StatusDetail(
-                        row.stix_id, item.version_text or None, "already stored; nothing new"
-                    )
-                )
+            stored = next((v for v in versions if v.version == row.version), None)
+            shown = item.version_text or version_text(
+                row.version, stored.date_added if stored else date_added
+            )
+            if (row.stix_id, row.version) in seen or stored is not None:
+                successes.append(StatusDetail(row.stix_id, shown, "already stored; nothing new"))
                 continue
-            if versions and owners != {submitter.id}:
+            if versions and (
+                submitter_id is None or {v.submitter_org_id for v in versions} != {submitter_id}
+            ):
                 failures.append(
                     StatusDetail(
                         row.stix_id,
-                        item.version_text or None,
+                        shown,
                         "this id belongs to an object another organisation submitted;"
                         " only its submitter may add versions of it",
                     )
                 )
                 continue
-            seen.add(key)
+            seen.add((row.stix_id, row.version))
             fresh.append(row)
-            successes.append(StatusDetail(row.stix_id, item.version_text or None))
-        now = hub.clock.now()
-        date_added = max(now, last + 1)
+            successes.append(StatusDetail(row.stix_id, shown))
         tx.insert_objects(collection.pk, date_added, fresh)
         if fresh:
             tx.set_last_date_added(collection.pk, date_added)
         record = StatusRecord(
             id=hub.ids.uuid4(),
-            org_id=submitter.id,
+            org_id=submitter_id if attribution is not Attribution.UNLINKABLE else None,
             collection_pk=collection.pk,
             request_timestamp=now,
             total_count=len(items),
@@ -182,22 +237,23 @@ def add_objects(
                 }
             ).decode(),
         )
-        tx.insert_status(record)
+        if attribution is not Attribution.UNLINKABLE:
+            tx.insert_status(record)
     return record
 
 
 def _detail(detail: StatusDetail) -> dict[str, str]:
-    body = {"id": detail.id}
-    if detail.version:
-        body["version"] = detail.version
+    body = {"id": detail.id, "version": detail.version}
     if detail.message:
         body["message"] = detail.message
     return body
 
 
-def _check_writable(collection: CollectionRecord | None, submitter: Organisation) -> None:
+def _check_writable(collection: CollectionRecord | None, submitter: Organisation | None) -> None:
     if collection is None:
         raise NotFound("no such collection")
+    if submitter is None:  # unlinkable publication: the hub itself writes
+        return
     if not collection.members_can_write and submitter.role is not Role.OPERATOR:
         if collection.members_can_read:
             raise Forbidden("this collection is read-only for members")
@@ -207,9 +263,10 @@ def _check_writable(collection: CollectionRecord | None, submitter: Organisation
 def _check_references(
     read: ReadTx,
     prepared: list[_Prepared],
-    submitter: Organisation,
-    reserved: set[str | None],
+    submitter: Organisation | None,
+    reserved: set[str],
     failures: list[StatusDetail],
+    fallback_version: str,
 ) -> list[_Prepared]:
     """Drop (as failures) objects whose scope names unknown organisations or groups, or
     whose ``created_by_ref`` claims another organisation's or the hub's identity."""
@@ -228,10 +285,14 @@ def _check_references(
             problem = f"scope names organisations this hub does not know: {', '.join(unknown_orgs)}"
         elif unknown_groups:
             problem = f"scope names sharing groups that do not exist: {', '.join(unknown_groups)}"
-        elif item.created_by_ref in reserved or (owner is not None and owner.id != submitter.id):
+        elif item.created_by_ref in reserved or (
+            owner is not None and (submitter is None or owner.id != submitter.id)
+        ):
             problem = "created_by_ref names an identity that is not the submitter's"
         if problem:
-            failures.append(StatusDetail(item.row.stix_id, item.version_text or None, problem))
+            failures.append(
+                StatusDetail(item.row.stix_id, item.version_text or fallback_version, problem)
+            )
         else:
             kept.append(item)
     return kept

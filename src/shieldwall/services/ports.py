@@ -35,6 +35,10 @@ class IdFactory(Protocol):
         """A URL-safe random string carrying ``nbytes`` bytes of entropy."""
         ...
 
+    def random_bytes(self, nbytes: int) -> bytes:
+        """``nbytes`` bytes from a cryptographically secure source."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CollectionRecord:
@@ -67,7 +71,10 @@ class ObjectRow:
 
 @dataclass(frozen=True, slots=True)
 class NewObject:
-    """An object version ready to store; ``audience`` from ``policy.audience_keys``."""
+    """An object version ready to store; ``audience`` from ``policy.audience_keys``.
+
+    For a submission anonymous to members, ``submitter_org_id`` is ``None`` and the
+    submitter goes to the sealed table as ``sealed_org_id``."""
 
     stix_id: str
     stix_type: str
@@ -78,14 +85,19 @@ class NewObject:
     submitter_org_id: int | None
     body: str
     refs: str | None
+    sealed_org_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ExistingVersion:
-    """A version already stored for an id (for duplicate and ownership checks)."""
+    """A version already stored for an id (for duplicate and ownership checks).
+
+    ``submitter_org_id`` is the submitter on record, including a sealed (anonymous to
+    members) one; ``None`` for unlinkable submissions and hub objects."""
 
     version: int
     submitter_org_id: int | None
+    date_added: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +130,7 @@ class GroupRecord:
     owner: str | None
     description: str
     members: tuple[str, ...]
+    disbanded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,44 @@ class StatusRecord:
     failure_count: int
     pending_count: int
     details: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenEpoch:
+    """A VOPRF key epoch: ``seed`` is secret key material (hex), ``public_key`` hex."""
+
+    epoch: int
+    seed: str
+    public_key: str
+    not_before: int
+    not_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnonymousSubmission:
+    """An unlinkable submission: queued (``payload`` = sanitised JSON), then published or
+    rejected (``result`` = JSON). ``day`` is days since the Unix epoch, nothing finer."""
+
+    id: str
+    receipt_hash: str
+    day: int
+    collection_pk: int
+    status: str
+    payload: str | None
+    result: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One entry of the hash-chained audit trail (``seq`` is 0 before it is stored)."""
+
+    seq: int
+    at: int
+    actor: str
+    action: str
+    detail: str
+    prev_hash: str
+    hash: str
 
 
 class ReadTx(Protocol):
@@ -165,6 +216,15 @@ class ReadTx(Protocol):
         ...
 
     def status(self, status_id: str) -> StatusRecord | None: ...
+    def token_epochs(self, epochs: Iterable[int]) -> list[TokenEpoch]: ...
+    def tokens_issued(self, org_id: int, epoch: int) -> int: ...
+    def submission_by_receipt(self, receipt_hash: str) -> AnonymousSubmission | None: ...
+
+    def queued_submissions(self, lock: bool) -> list[AnonymousSubmission]:
+        """Queued unlinkable submissions (``lock``: hold them until commit, PostgreSQL)."""
+        ...
+
+    def audit_entries(self) -> list[AuditEntry]: ...
 
 
 class WriteTx(ReadTx, Protocol):
@@ -177,7 +237,7 @@ class WriteTx(ReadTx, Protocol):
     def add_group(
         self, name: str, owner_org_id: int | None, description: str, now: int
     ) -> None: ...
-    def delete_group(self, name: str) -> None: ...
+    def delete_group(self, name: str, now: int) -> None: ...
     def add_group_member(self, group: str, org_id: int) -> None: ...
     def remove_group_member(self, group: str, org_id: int) -> None: ...
     def add_asset(self, org_id: int, kind: str, value: str) -> None: ...
@@ -194,6 +254,10 @@ class WriteTx(ReadTx, Protocol):
         members_can_write: bool,
     ) -> CollectionRecord: ...
 
+    def lock_named(self, name: str) -> None:
+        """Serialise transactions taking the same named lock (e.g. first start-up)."""
+        ...
+
     def lock_collection(self, collection_pk: int) -> int:
         """Lock the collection against concurrent adds until commit; return its
         ``last_date_added``."""
@@ -208,6 +272,28 @@ class WriteTx(ReadTx, Protocol):
     ) -> None: ...
     def delete_objects(self, seqs: list[int]) -> None: ...
     def insert_status(self, record: StatusRecord) -> None: ...
+    def sealed_submitter(self, collection_pk: int, stix_id: str) -> list[int]: ...
+    def add_token_epoch(self, epoch: TokenEpoch) -> None: ...
+
+    def add_tokens_issued(self, org_id: int, epoch: int, count: int, quota: int) -> bool:
+        """Count ``count`` more tokens for the member in ``epoch`` if that stays within
+        ``quota``; return whether it did (atomically)."""
+        ...
+
+    def spend_token(self, token_hash: str, epoch: int) -> None:
+        """Record a token as spent; raise ``Conflict`` if it already was (any process)."""
+        ...
+
+    def add_anonymous_submission(self, submission: AnonymousSubmission) -> None: ...
+
+    def finish_submission(self, submission_id: str, status: str, result: str) -> None: ...
+
+    def audit_head(self) -> str:
+        """The hash of the last audit entry (all zeros when empty), holding the chain
+        against concurrent appends until commit."""
+        ...
+
+    def append_audit(self, entry: AuditEntry) -> None: ...
 
 
 class UnitOfWork(Protocol):

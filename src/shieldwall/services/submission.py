@@ -8,6 +8,8 @@ same thing.
 
 from __future__ import annotations
 
+from shieldwall.domain.attribution import Attribution
+from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.scope import Scope, with_scope
 from shieldwall.domain.tlp import Tlp, normalise_markings
@@ -40,6 +42,18 @@ def submit(
     items: list[object],
     tlp: Tlp | None,
     scope: Scope | None,
+    attribution: Attribution = Attribution.ATTRIBUTED,
 ) -> StatusRecord:
-    """Mark ``items`` with ``tlp``/``scope`` and ingest them (see ``ingest.add_objects``)."""
-    return ingest.add_objects(hub, submitter, collection_id, apply_marking(items, tlp, scope))
+    """Mark ``items`` with ``tlp``/``scope`` and ingest them (see ``ingest.add_objects``).
+
+    ``attribution`` is ``attributed`` or ``anonymous`` (to members); unlinkable submission
+    goes through ``services.anonymity`` instead.
+    """
+    if attribution is Attribution.UNLINKABLE:
+        raise InvalidInput(
+            "unlinkable submission needs a blind token: use shieldwall anon submit,"
+            " not an authenticated request"
+        )
+    return ingest.add_objects(
+        hub, submitter, collection_id, apply_marking(items, tlp, scope), attribution
+    )

@@ -23,6 +23,10 @@ from shieldwall.domain.errors import Conflict, ShieldwallError
 from shieldwall.storage.repository import SqlTx
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 class StorageUnavailable(ShieldwallError):
     """The database cannot be reached or is locked for too long."""
 
@@ -58,6 +62,8 @@ def create_database_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:

@@ -8,18 +8,23 @@ query over ``objects`` that returns rows to a reader.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import NamedFromClause
 
+from shieldwall.domain.errors import Conflict
 from shieldwall.domain.organisations import Organisation, Role, Sector
 from shieldwall.domain.policy import COMMUNITY_KEY, ReaderFilter
 from shieldwall.domain.queries import ObjectQuery
 from shieldwall.domain.tlp import Tlp
 from shieldwall.services.ports import (
+    AnonymousSubmission,
+    AuditEntry,
     CollectionRecord,
     ExistingVersion,
     GroupRecord,
@@ -28,9 +33,12 @@ from shieldwall.services.ports import (
     NewObject,
     ObjectRow,
     StatusRecord,
+    TokenEpoch,
 )
 from shieldwall.storage.schema import (
+    anonymous_submissions,
     api_keys,
+    audit_log,
     collections,
     group_members,
     hub_settings,
@@ -38,8 +46,12 @@ from shieldwall.storage.schema import (
     objects,
     org_assets,
     organisations,
+    sealed_submitters,
     sharing_groups,
+    spent_tokens,
     statuses,
+    token_epochs,
+    token_issuance,
 )
 
 _CHUNK = 500
@@ -66,6 +78,13 @@ def _visible(table: NamedFromClause, view: ReaderFilter) -> ColumnElement[bool]:
                 object_audience.c.key.in_(audience_keys),
             )
         )
+    # rule 1 for submissions anonymous to members: the submitter is only in the sealed table
+    terms.append(
+        exists().where(
+            sealed_submitters.c.object_seq == table.c.seq,
+            sealed_submitters.c.org_id == view.org_id,
+        )
+    )
     return or_(*terms)
 
 
@@ -167,6 +186,7 @@ class SqlTx:
                 sharing_groups.c.name,
                 sharing_groups.c.description,
                 owner.c.name.label("owner"),
+                sharing_groups.c.disbanded_at,
             )
             .outerjoin(owner, owner.c.id == sharing_groups.c.owner_org_id)
             .order_by(sharing_groups.c.name)
@@ -179,7 +199,13 @@ class SqlTx:
         ):
             members.setdefault(group_id, []).append(org_name)
         return [
-            GroupRecord(row.name, row.owner, row.description, tuple(members[row.id]))
+            GroupRecord(
+                row.name,
+                row.owner,
+                row.description,
+                tuple(members[row.id]),
+                row.disbanded_at is not None,
+            )
             for row in rows
         ]
 
@@ -212,11 +238,16 @@ class SqlTx:
             )
         )
 
-    def delete_group(self, name: str) -> None:
+    def delete_group(self, name: str, now: int) -> None:
         group_pk = self._group_pk(name)
         if group_pk is not None:  # the row stays: the name is never reused (admin.delete_group)
             self.connection.execute(
                 delete(group_members).where(group_members.c.group_id == group_pk)
+            )
+            self.connection.execute(
+                update(sharing_groups)
+                .where(sharing_groups.c.id == group_pk)
+                .values(disbanded_at=now)
             )
 
     def add_group_member(self, group: str, org_id: int) -> None:
@@ -370,6 +401,12 @@ class SqlTx:
             pk, collection_id, title, description, alias, members_can_read, members_can_write
         )
 
+    def lock_named(self, name: str) -> None:
+        """Serialise transactions that take the same named lock, until commit."""
+        if not self.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises writers
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            self.connection.execute(select(func.pg_advisory_xact_lock(key)))
+
     def lock_collection(self, collection_pk: int) -> int:
         query = select(collections.c.last_date_added).where(collections.c.id == collection_pk)
         if not self.is_sqlite:  # SQLite's BEGIN IMMEDIATE already holds the write lock
@@ -490,12 +527,19 @@ class SqlTx:
         found: dict[str, list[ExistingVersion]] = {}
         for chunk in _chunks(wanted):
             rows = self.connection.execute(
-                select(objects.c.stix_id, objects.c.version, objects.c.submitter_org_id).where(
-                    objects.c.collection_pk == collection_pk, objects.c.stix_id.in_(chunk)
+                select(
+                    objects.c.stix_id,
+                    objects.c.version,
+                    func.coalesce(objects.c.submitter_org_id, sealed_submitters.c.org_id),
+                    objects.c.date_added,
                 )
+                .outerjoin(sealed_submitters, sealed_submitters.c.object_seq == objects.c.seq)
+                .where(objects.c.collection_pk == collection_pk, objects.c.stix_id.in_(chunk))
             )
-            for stix_id, version, submitter in rows:
-                found.setdefault(stix_id, []).append(ExistingVersion(version, submitter))
+            for stix_id, version, submitter, date_added in rows.tuples():
+                found.setdefault(stix_id, []).append(
+                    ExistingVersion(version, submitter, date_added)
+                )
         return found
 
     def insert_objects(self, collection_pk: int, date_added: int, rows: list[NewObject]) -> None:
@@ -519,11 +563,15 @@ class SqlTx:
 
         # Rows whose only audience key is the community flag need no audience rows and so
         # no RETURNING, which keeps the common case a plain executemany.
-        plain = [values(row) for row in rows if not (row.audience - {COMMUNITY_KEY})]
-        scoped = [row for row in rows if row.audience - {COMMUNITY_KEY}]
+        def needs_seq(row: NewObject) -> bool:
+            return bool(row.audience - {COMMUNITY_KEY}) or row.sealed_org_id is not None
+
+        plain = [values(row) for row in rows if not needs_seq(row)]
+        scoped = [row for row in rows if needs_seq(row)]
         if plain:
             self.connection.execute(insert(objects), plain)
         audience_rows: list[dict[str, object]] = []
+        sealed_rows: list[dict[str, object]] = []
         for chunk in _chunks(scoped):
             result = self.connection.execute(
                 insert(objects).returning(objects.c.seq, sort_by_parameter_order=True),
@@ -533,13 +581,20 @@ class SqlTx:
                 audience_rows.extend(
                     {"object_seq": seq, "key": key} for key in row.audience if key != COMMUNITY_KEY
                 )
+                if row.sealed_org_id is not None:
+                    sealed_rows.append({"object_seq": seq, "org_id": row.sealed_org_id})
         if audience_rows:
             self.connection.execute(insert(object_audience), audience_rows)
+        if sealed_rows:
+            self.connection.execute(insert(sealed_submitters), sealed_rows)
 
     def delete_objects(self, seqs: list[int]) -> None:
         for chunk in _chunks(seqs):
             self.connection.execute(
                 delete(object_audience).where(object_audience.c.object_seq.in_(chunk))
+            )
+            self.connection.execute(
+                delete(sealed_submitters).where(sealed_submitters.c.object_seq.in_(chunk))
             )
             self.connection.execute(delete(objects).where(objects.c.seq.in_(chunk)))
 
@@ -575,3 +630,154 @@ class SqlTx:
                 details=record.details,
             )
         )
+
+    # --- anonymity -------------------------------------------------------------------
+
+    def sealed_submitter(self, collection_pk: int, stix_id: str) -> list[int]:
+        return list(
+            self.connection.execute(
+                select(sealed_submitters.c.org_id)
+                .join(objects, objects.c.seq == sealed_submitters.c.object_seq)
+                .where(objects.c.collection_pk == collection_pk, objects.c.stix_id == stix_id)
+                .distinct()
+            ).scalars()
+        )
+
+    @staticmethod
+    def _epoch(row: Any) -> TokenEpoch:
+        return TokenEpoch(row.epoch, row.seed, row.public_key, row.not_before, row.not_after)
+
+    def token_epochs(self, epochs: Iterable[int]) -> list[TokenEpoch]:
+        wanted = sorted(set(epochs))
+        rows = self.connection.execute(
+            select(token_epochs)
+            .where(token_epochs.c.epoch.in_(wanted))
+            .order_by(token_epochs.c.epoch)
+        )
+        return [self._epoch(row) for row in rows]
+
+    def add_token_epoch(self, epoch: TokenEpoch) -> None:
+        exists_already = self.connection.execute(
+            select(token_epochs.c.epoch).where(token_epochs.c.epoch == epoch.epoch)
+        ).first()
+        if exists_already is None:
+            self.connection.execute(
+                insert(token_epochs).values(
+                    epoch=epoch.epoch,
+                    seed=epoch.seed,
+                    public_key=epoch.public_key,
+                    not_before=epoch.not_before,
+                    not_after=epoch.not_after,
+                )
+            )
+
+    def tokens_issued(self, org_id: int, epoch: int) -> int:
+        value = self.connection.execute(
+            select(token_issuance.c.issued).where(
+                token_issuance.c.org_id == org_id, token_issuance.c.epoch == epoch
+            )
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+    def add_tokens_issued(self, org_id: int, epoch: int, count: int, quota: int) -> bool:
+        updated = self.connection.execute(
+            update(token_issuance)
+            .where(
+                token_issuance.c.org_id == org_id,
+                token_issuance.c.epoch == epoch,
+                token_issuance.c.issued + count <= quota,
+            )
+            .values(issued=token_issuance.c.issued + count)
+        )
+        if updated.rowcount:
+            return True
+        if self.tokens_issued(org_id, epoch) > 0 or count > quota:
+            return False
+        self.connection.execute(
+            insert(token_issuance).values(org_id=org_id, epoch=epoch, issued=count)
+        )
+        return True
+
+    def spend_token(self, token_hash: str, epoch: int) -> None:
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(
+                    insert(spent_tokens).values(token_hash=token_hash, epoch=epoch)
+                )
+        except IntegrityError:
+            raise Conflict("this token has already been spent") from None
+
+    def add_anonymous_submission(self, submission: AnonymousSubmission) -> None:
+        self.connection.execute(
+            insert(anonymous_submissions).values(
+                id=submission.id,
+                receipt_hash=submission.receipt_hash,
+                day=submission.day,
+                collection_pk=submission.collection_pk,
+                status=submission.status,
+                payload=submission.payload,
+                result=submission.result,
+            )
+        )
+
+    @staticmethod
+    def _submission(row: Any) -> AnonymousSubmission:
+        return AnonymousSubmission(
+            row.id,
+            row.receipt_hash,
+            row.day,
+            row.collection_pk,
+            row.status,
+            row.payload,
+            row.result,
+        )
+
+    def queued_submissions(self, lock: bool) -> list[AnonymousSubmission]:
+        query = select(anonymous_submissions).where(anonymous_submissions.c.status == "queued")
+        if lock and not self.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return [self._submission(row) for row in self.connection.execute(query)]
+
+    def submission_by_receipt(self, receipt_hash: str) -> AnonymousSubmission | None:
+        row = self.connection.execute(
+            select(anonymous_submissions).where(
+                anonymous_submissions.c.receipt_hash == receipt_hash
+            )
+        ).first()
+        return None if row is None else self._submission(row)
+
+    def finish_submission(self, submission_id: str, status: str, result: str) -> None:
+        self.connection.execute(
+            update(anonymous_submissions)
+            .where(anonymous_submissions.c.id == submission_id)
+            .values(status=status, result=result, payload=None)
+        )
+
+    # --- audit -----------------------------------------------------------------------
+
+    def audit_head(self) -> str:
+        """The last entry's hash, locking the chain until commit (PostgreSQL)."""
+        query = select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+        if not self.is_sqlite:
+            self.connection.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
+        value = self.connection.execute(query).scalar_one_or_none()
+        return value or "0" * 64
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self.connection.execute(
+            insert(audit_log).values(
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                detail=entry.detail,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+
+    def audit_entries(self) -> list[AuditEntry]:
+        rows = self.connection.execute(select(audit_log).order_by(audit_log.c.seq))
+        return [
+            AuditEntry(row.seq, row.at, row.actor, row.action, row.detail, row.prev_hash, row.hash)
+            for row in rows
+        ]

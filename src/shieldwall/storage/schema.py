@@ -61,6 +61,8 @@ sharing_groups = Table(
     Column("owner_org_id", Integer, ForeignKey("organisations.id"), nullable=True),
     Column("description", Text, nullable=False, server_default=""),
     Column("created_at", BigInteger, nullable=False),
+    # set when disbanded: the row stays so the name is never reused
+    Column("disbanded_at", BigInteger, nullable=True),
 )
 
 group_members = Table(
@@ -165,4 +167,78 @@ statuses = Table(
     Column("failure_count", Integer, nullable=False),
     Column("pending_count", Integer, nullable=False),
     Column("details", Text, nullable=False),
+)
+
+# --- anonymity (architecture.md §4) ---------------------------------------------------
+
+# Who submitted an object "anonymous to members". Only the policy (rule 1) and audited
+# operator reads (services/anonymity.reveal_submitter) look here.
+sealed_submitters = Table(
+    "sealed_submitters",
+    metadata,
+    Column(
+        "object_seq",
+        BigId,
+        ForeignKey("objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+)
+Index("ix_sealed_submitters_org", sealed_submitters.c.org_id)
+
+# One VOPRF key per epoch; the seed is the secret key material (RFC 9497 DeriveKeyPair).
+token_epochs = Table(
+    "token_epochs",
+    metadata,
+    Column("epoch", Integer, primary_key=True, autoincrement=False),
+    Column("seed", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("not_before", BigInteger, nullable=False),
+    Column("not_after", BigInteger, nullable=False),
+)
+
+# Tokens issued per member per epoch: the rate limit. Knows nothing of what is redeemed.
+token_issuance = Table(
+    "token_issuance",
+    metadata,
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("epoch", Integer, primary_key=True, autoincrement=False),
+    Column("issued", Integer, nullable=False),
+)
+
+# Spent tokens: the primary key makes a double spend fail in every process. No time.
+spent_tokens = Table(
+    "spent_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("epoch", Integer, nullable=False),
+)
+
+# Unlinkable submissions waiting for a batch, already sanitised; no account, address or
+# precise time (``day`` is days since the epoch). The row id is random.
+anonymous_submissions = Table(
+    "anonymous_submissions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("receipt_hash", String(64), nullable=False, unique=True),
+    Column("day", Integer, nullable=False),
+    Column("collection_pk", Integer, ForeignKey("collections.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payload", Text, nullable=True),
+    Column("result", Text, nullable=True),
+)
+
+# --- audit --------------------------------------------------------------------------------
+
+# Hash-chained: each entry's hash covers the previous entry's hash and its own content.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
 )

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from shieldwall import __version__
+from shieldwall.services import anonymity
 from shieldwall.services.context import Hub
+from shieldwall.web.api.anonymity import router as anonymity_router
 from shieldwall.web.api.routes import router as api_router
 from shieldwall.web.errors import install_error_handlers
 from shieldwall.web.health import Metrics
@@ -31,9 +39,37 @@ body{{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-hei
 </ul></body></html>"""
 
 
+PUBLISH_INTERVAL_SECONDS = 60.0
+log = logging.getLogger("shieldwall.web")
+
+
+def _lifespan(hub: Hub) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Publish due anonymous batches in the background (correctness does not depend on
+    it: redemption and ``shieldwall anon publish`` also publish)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(PUBLISH_INTERVAL_SECONDS)
+                try:
+                    await run_in_threadpool(anonymity.publish_ready, hub)
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("publishing anonymous batches failed")
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    return lifespan
+
+
 def create_app(hub: Hub) -> FastAPI:
     """Build the application around an already wired ``Hub``."""
     app = FastAPI(
+        lifespan=_lifespan(hub),
         title="Shieldwall",
         version=__version__,
         description="Threat-intelligence sharing hub: TAXII 2.1 and a REST API.",
@@ -47,6 +83,7 @@ def create_app(hub: Hub) -> FastAPI:
     install_error_handlers(app)
     app.include_router(taxii_router)
     app.include_router(api_router)
+    app.include_router(anonymity_router)
     app.include_router(health_router)
 
     @app.get("/", include_in_schema=False)

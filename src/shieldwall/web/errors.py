@@ -21,6 +21,7 @@ from shieldwall.domain.errors import (
     NotAcceptable,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     ShieldwallError,
     Unauthenticated,
     UnsupportedMediaType,
@@ -36,6 +37,7 @@ STATUS_BY_ERROR: tuple[tuple[type[ShieldwallError], int, str], ...] = (
     (NotAcceptable, 406, "Not Acceptable"),
     (Conflict, 409, "Conflict"),
     (PayloadTooLarge, 413, "Payload Too Large"),
+    (RateLimited, 429, "Too Many Requests"),
     (UnsupportedMediaType, 415, "Unsupported Media Type"),
     (InvalidInput, 400, "Bad Request"),
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
+import orjson
 from fastapi import APIRouter, Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,9 +18,11 @@ from prometheus_client import (
 from starlette.responses import JSONResponse, Response
 
 from shieldwall.services import admin
+from shieldwall.web.api.anonymity import UNLOGGED_PREFIXES
 from shieldwall.web.deps import hub_of
 
 router = APIRouter(tags=["operations"])
+request_log = logging.getLogger("shieldwall.requests")
 
 
 class Metrics:
@@ -43,13 +47,29 @@ class Metrics:
     async def middleware(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        """Count and time every request by its route template (never by raw path)."""
+        """Count, time and log every request by its route template (never by raw path,
+        never with the client's address). Unlinkable submission routes are neither
+        counted nor logged: a counter scraped every few seconds would date them."""
+        if request.url.path.startswith(UNLOGGED_PREFIXES):
+            return await call_next(request)
         started = time.perf_counter()
         response = await call_next(request)
+        elapsed = time.perf_counter() - started
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         self.requests.labels(request.method, template, str(response.status_code)).inc()
-        self.latency.labels(request.method, template).observe(time.perf_counter() - started)
+        self.latency.labels(request.method, template).observe(elapsed)
+        request_log.info(
+            "%s",
+            orjson.dumps(
+                {
+                    "method": request.method,
+                    "route": template,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 2),
+                }
+            ).decode(),
+        )
         return response
 
 

@@ -12,6 +12,10 @@ url = config.get_main_option("sqlalchemy.url")
 assert url is not None
 engine = create_database_engine(url)
 with engine.connect() as connection:
+    if engine.dialect.name == "postgresql":
+        # Several processes may migrate a fresh database at once: one at a time.
+        connection.exec_driver_sql("SELECT pg_advisory_lock(7470817)")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=metadata,

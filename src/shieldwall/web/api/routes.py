@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.errors import NotFound
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.queries import (
@@ -128,6 +129,25 @@ def me(caller: Caller) -> OrganisationOut:
     return _org_out(caller)
 
 
+class AssetsOut(BaseModel):
+    """An organisation's declared assets (used to scrub its anonymous submissions)."""
+
+    domains: list[str]
+    cidrs: list[str]
+    keywords: list[str]
+
+
+@router.get("/me/assets", summary="The calling organisation's declared assets")
+def my_assets(request: Request, caller: Caller) -> AssetsOut:
+    """What the member-side client removes before an anonymous submission leaves."""
+    assets = admin.assets_of(hub_of(request), caller)
+    return AssetsOut(
+        domains=[v for k, v in assets if k == "domain"],
+        cidrs=[v for k, v in assets if k == "cidr"],
+        keywords=[v for k, v in assets if k == "keyword"],
+    )
+
+
 @router.get("/organizations", summary="Organisations a member may address in a scope")
 def organizations(request: Request, caller: Caller) -> list[OrganisationOut]:
     """Every organisation of the hub, with the identity id to name it in a scope."""
@@ -213,6 +233,10 @@ def get_object(
                                 },
                             },
                             "collection": {"type": "string"},
+                            "attribution": {
+                                "type": "string",
+                                "enum": ["attributed", "anonymous"],
+                            },
                         },
                     }
                 }
@@ -236,8 +260,9 @@ async def submit_objects(request: Request, caller: Caller) -> Response:
         fields = ScopeFields.model_validate(document["scope"])
         scope = make_scope(fields.sectors, fields.countries, fields.groups, fields.organizations)
     collection = str(document.get("collection") or DEFAULT_COLLECTION_ALIAS)
+    attribution = Attribution.parse(str(document.get("attribution") or "attributed"))
     record = await run_in_threadpool(
-        submission.submit, hub, caller, collection, document["objects"], tlp, scope
+        submission.submit, hub, caller, collection, document["objects"], tlp, scope, attribution
     )
     return _json(status_resource(record), status=202)
 

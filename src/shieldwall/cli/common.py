@@ -1,0 +1,89 @@
+"""What every command shares: consoles, the database option, error handling, hub wiring.
+
+Errors become messages and exit codes here and nowhere else (2: bad input, 3: not found,
+4: conflict, 5: not allowed, 6: rate limited, 1: other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from shieldwall.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    ShieldwallError,
+    Unauthenticated,
+)
+from shieldwall.services.context import Hub
+from shieldwall.settings import Settings, load_settings
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Database URL (default: $SHIELDWALL_DATABASE_URL, else"
+        " sqlite:///shieldwall.db in the current directory)",
+    ),
+]
+EXIT_CODES: tuple[tuple[type[ShieldwallError], int], ...] = (
+    (InvalidInput, 2),
+    (NotFound, 3),
+    (Conflict, 4),
+    (Forbidden, 5),
+    (Unauthenticated, 5),
+    (RateLimited, 6),
+)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    try:
+        yield
+    except ShieldwallError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        code = next((c for kind, c in EXIT_CODES if isinstance(exc, kind)), 1)
+        raise typer.Exit(code) from None
+
+
+def settings_for(database: str | None) -> Settings:
+    return load_settings().with_overrides(database_url=database)
+
+
+def hub_for(database: str | None) -> Hub:
+    from shieldwall.bootstrap import build_hub
+
+    return build_hub(settings_for(database))
+
+
+def run(database: str | None, action: Callable[[Hub], T]) -> T:
+    with errors():
+        return action(hub_for(database))
+
+
+HubOption = Annotated[
+    str | None,
+    typer.Option("--hub", envvar="SHIELDWALL_HUB", help="The hub's URL, e.g. https://hub.example"),
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option("--key", envvar="SHIELDWALL_KEY", help="Your organisation's API key"),
+]
+
+
+def require_hub(hub: str | None) -> str:
+    """The hub URL, or a clear error."""
+    if not hub:
+        raise InvalidInput("give the hub's URL with --hub or $SHIELDWALL_HUB")
+    return hub

@@ -1,0 +1,172 @@
+"""``HubClient``: the hub's REST API from a member's side.
+
+Authenticated calls carry the member's key. Anonymous calls (token keys, unlinkable
+submission, receipts) go through a *separate* connection pool that never sees the key,
+sends no cookies and identifies no client (a generic user agent), optionally through a
+proxy (e.g. ``socks5://127.0.0.1:9050`` for Tor).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shieldwall.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    ShieldwallError,
+    Unauthenticated,
+)
+
+ANONYMOUS_USER_AGENT = "shieldwall-client"
+
+
+class HubUnavailable(ShieldwallError):
+    """The hub could not be reached or answered with a server error."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncedKey:
+    """An epoch public key as the hub announces it."""
+
+    epoch: int
+    public_key: str
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        error = response.json().get("error", {})
+        message = str(error.get("description") or response.text)
+    except ValueError:
+        message = response.text or response.reason_phrase
+    status = response.status_code
+    kinds: dict[int, type[ShieldwallError]] = {
+        400: InvalidInput,
+        401: Unauthenticated,
+        403: Forbidden,
+        404: NotFound,
+        409: Conflict,
+        413: InvalidInput,
+        415: InvalidInput,
+        429: RateLimited,
+    }
+    raise kinds.get(status, HubUnavailable)(f"the hub answered {status}: {message}")
+
+
+class HubClient:
+    """A member's connection to one hub."""
+
+    def __init__(
+        self,
+        url: str,
+        key: str | None,
+        *,
+        proxy: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._key = key
+        self._proxy = proxy
+        self._timeout = timeout
+        self._transport = transport
+
+    def _client(self, *, authenticated: bool) -> httpx.Client:
+        headers = {"User-Agent": ANONYMOUS_USER_AGENT, "Accept": "application/json"}
+        if authenticated:
+            if not self._key:
+                raise Unauthenticated("this needs an API key: --key or $SHIELDWALL_KEY")
+            headers["Authorization"] = f"Bearer {self._key}"
+        return httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=self._timeout,
+            proxy=self._proxy,
+            transport=self._transport,
+            follow_redirects=False,
+        )
+
+    @contextmanager
+    def _call(self, *, authenticated: bool) -> Iterator[httpx.Client]:
+        try:
+            with self._client(authenticated=authenticated) as client:
+                yield client
+        except httpx.HTTPError as exc:
+            raise HubUnavailable(f"cannot reach the hub at {self.url}: {exc}") from exc
+
+    def _get(self, path: str, *, authenticated: bool) -> Any:
+        with self._call(authenticated=authenticated) as client:
+            response = client.get(path)
+        _raise_for(response)
+        return response.json()
+
+    def _post(self, path: str, body: object, *, authenticated: bool) -> Any:
+        with self._call(authenticated=authenticated) as client:
+            response = client.post(path, json=body)
+        _raise_for(response)
+        return response.json()
+
+    # --- authenticated ---------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The calling organisation."""
+        return dict(self._get("/api/v1/me", authenticated=True))
+
+    def my_assets(self) -> dict[str, list[str]]:
+        """The calling organisation's declared assets."""
+        return dict(self._get("/api/v1/me/assets", authenticated=True))
+
+    def submit(
+        self,
+        objects: list[object],
+        *,
+        tlp: str | None,
+        scope: dict[str, list[str]] | None,
+        attribution: str,
+    ) -> dict[str, Any]:
+        """Submit objects, attributed or anonymous to members; returns the TAXII status."""
+        body: dict[str, object] = {"objects": objects, "attribution": attribution}
+        if tlp:
+            body["tlp"] = tlp
+        if scope:
+            body["scope"] = scope
+        return dict(self._post("/api/v1/objects", body, authenticated=True))
+
+    def issue_tokens(self, epoch: int, blinded: list[bytes]) -> dict[str, Any]:
+        """Ask the hub to evaluate blinded elements (counts against the quota)."""
+        body = {"epoch": epoch, "blinded": [base64.b64encode(b).decode() for b in blinded]}
+        return dict(self._post("/api/v1/anon/tokens", body, authenticated=True))
+
+    # --- anonymous -------------------------------------------------------------------
+
+    def announced_keys(self) -> list[AnnouncedKey]:
+        """The token keys at the hub's stable URL, fetched without credentials."""
+        body = self._get("/api/v1/anon/keys", authenticated=False)
+        return [AnnouncedKey(int(e["epoch"]), str(e["public_key"])) for e in body["epochs"]]
+
+    def submit_unlinkable(
+        self,
+        token: dict[str, object],
+        objects: list[dict[str, object]],
+        tlp: str,
+        scope: dict[str, list[str]] | None,
+    ) -> dict[str, Any]:
+        """Spend a token on a submission, over a connection that carries no credentials."""
+        body: dict[str, object] = {"token": token, "objects": objects, "tlp": tlp}
+        if scope:
+            body["scope"] = scope
+        return dict(self._post("/api/v1/anon/submissions", body, authenticated=False))
+
+    def receipt(self, receipt: str) -> dict[str, Any]:
+        """The status of an unlinkable submission."""
+        return dict(self._get(f"/api/v1/anon/receipts/{receipt}", authenticated=False))
