@@ -51,6 +51,7 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
             anon_max_delay_days=settings.anon_max_delay_days,
             anon_tokens_per_epoch=settings.anon_tokens_per_epoch,
             anon_epoch_days=settings.anon_epoch_days,
+            rate_limit_per_minute=settings.rate_limit_per_minute,
         ),
     )
     ensure_hub(hub)

@@ -64,6 +64,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("anon_epoch_days", "7", "Length of a token key epoch in days (key rotation)"),
     SettingSpec(
+        "rate_limit_per_minute",
+        "12000",
+        "Requests a minute one API key may make to one server process (0: no limit)",
+    ),
+    SettingSpec(
         "demo_data_dir",
         "",
         "Folder of STIX bundles the demo loads (default: the copy shipped in the package)",
@@ -94,6 +99,7 @@ class Settings:
     anon_max_delay_days: int = 1
     anon_tokens_per_epoch: int = 50
     anon_epoch_days: int = 7
+    rate_limit_per_minute: int = 12_000
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the non-``None`` values replaced (command-line options)."""
@@ -106,6 +112,12 @@ class Settings:
 def _positive_int(name: str, text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise InvalidInput(f"setting {name} must be a positive integer, not {text!r}")
+    return int(text)
+
+
+def _natural_int(name: str, text: str) -> int:
+    if not text.isdigit():
+        raise InvalidInput(f"setting {name} must be a whole number (0 or more), not {text!r}")
     return int(text)
 
 
@@ -130,4 +142,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         anon_max_delay_days=_positive_int("anon_max_delay_days", raw["anon_max_delay_days"]),
         anon_tokens_per_epoch=_positive_int("anon_tokens_per_epoch", raw["anon_tokens_per_epoch"]),
         anon_epoch_days=_positive_int("anon_epoch_days", raw["anon_epoch_days"]),
+        rate_limit_per_minute=_natural_int("rate_limit_per_minute", raw["rate_limit_per_minute"]),
     )

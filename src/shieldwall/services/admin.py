@@ -309,6 +309,18 @@ def revoke_key(hub: Hub, key_id: str) -> None:
         audit.record(tx, now, "cli", "key.revoke", {"key_id": wanted})
 
 
+def key_id_of(key: str) -> str:
+    """The public id part of a well-formed key (call after ``authenticate``)."""
+    match = _KEY.match(key)
+    return match.group(1) if match else ""
+
+
+def record_key_use(hub: Hub, key_id: str) -> None:
+    """Note when a key was last used (shown by ``shieldwall key list``)."""
+    with hub.store.write() as tx:
+        tx.touch_key(key_id, hub.clock.now())
+
+
 def authenticate(hub: Hub, key: str) -> Organisation:
     """The organisation an API key belongs to; raise ``Unauthenticated`` when the key is
     malformed, unknown or revoked (without saying which)."""

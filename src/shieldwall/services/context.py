@@ -20,6 +20,7 @@ class HubConfig:
     anon_max_delay_days: int = 1
     anon_tokens_per_epoch: int = 50
     anon_epoch_days: int = 7
+    rate_limit_per_minute: int = 12_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from shieldwall.web.api.routes import router as api_router
 from shieldwall.web.errors import install_error_handlers
 from shieldwall.web.health import Metrics
 from shieldwall.web.health import router as health_router
+from shieldwall.web.security import RateLimiter, security_headers
 from shieldwall.web.taxii.routes import router as taxii_router
 
 _HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -33,8 +34,7 @@ body{{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-hei
 (<code>Authorization: Bearer KEY</code>, or HTTP Basic with the key as the password).</p>
 <ul>
 <li>TAXII 2.1 discovery: <a href="/taxii2/">/taxii2/</a></li>
-<li>REST API reference: <a href="/api/docs">/api/docs</a>
-(OpenAPI document at <a href="/api/openapi.json">/api/openapi.json</a>)</li>
+<li>REST API: OpenAPI document at <a href="/api/openapi.json">/api/openapi.json</a></li>
 <li>Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a></li>
 </ul></body></html>"""
 
@@ -74,12 +74,15 @@ def create_app(hub: Hub) -> FastAPI:
         version=__version__,
         description="Threat-intelligence sharing hub: TAXII 2.1 and a REST API.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # the stock page loads its assets from a CDN: we serve none
         redoc_url=None,
     )
     app.state.hub = hub
     app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter(hub.config.rate_limit_per_minute)
+    app.state.key_touches = {}
     app.middleware("http")(app.state.metrics.middleware)
+    app.middleware("http")(security_headers)
     install_error_handlers(app)
     app.include_router(taxii_router)
     app.include_router(api_router)

@@ -83,6 +83,21 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+@router.get("/readyz", summary="Readiness: database reachable and hub set up")
+def readyz(request: Request) -> JSONResponse:
+    """200 when this process can serve: the database answers and holds the hub's default
+    collection (so migrations ran); 503 otherwise, for load balancers to hold traffic."""
+    try:
+        ready = any(
+            c.alias == admin.DEFAULT_COLLECTION_ALIAS for c in admin.collections(hub_of(request))
+        )
+    except Exception:  # any failure means not ready
+        ready = False
+    if not ready:
+        return JSONResponse({"status": "not ready"}, 503)
+    return JSONResponse({"status": "ready"})
+
+
 @router.get("/metrics", summary="Prometheus metrics")
 def metrics(request: Request) -> Response:
     """Prometheus text exposition of this process's metrics."""
