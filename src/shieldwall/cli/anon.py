@@ -22,6 +22,7 @@ from shieldwall.cli.common import (
     run,
 )
 from shieldwall.cli.member import load_objects, scope_fields, show_findings
+from shieldwall.cli.report import analyse_file
 from shieldwall.client.hub import HubClient
 from shieldwall.client.wallet import Wallet, default_state_dir, fetch_tokens
 from shieldwall.domain.errors import InvalidInput
@@ -72,7 +73,12 @@ def tokens(
 
 @app.command("submit")
 def submit(
-    file: Annotated[Path, typer.Argument(help="A STIX bundle (JSON)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A STIX bundle (.json) or a text report (.txt, .md, .adoc, .html) turned into one"
+        ),
+    ],
     tlp: Annotated[str, typer.Option(help="TLP of the submission")] = "amber",
     sector: Annotated[list[str] | None, typer.Option(help="Restrict to a sector")] = None,
     country: Annotated[list[str] | None, typer.Option(help="Restrict to a country")] = None,
@@ -93,10 +99,16 @@ def submit(
     then spend one token over a connection that carries no credentials."""
     with errors():
         url = require_hub(hub)
-        objects = load_objects(file)
         client = HubClient(url, key, proxy=proxy)
         declared = client.my_assets() if key else {"domains": [], "cidrs": [], "keywords": []}
         assets = Assets.parse(declared["domains"], declared["cidrs"], declared["keywords"])
+        if file.suffix.lower() == ".json":
+            objects = load_objects(file)
+        else:  # a free-text report: extract it here, on the member's machine
+            analysis = analyse_file(
+                file, input_format=None, redact=True, include_benign=False, assets=assets
+            )
+            objects = [o for o in analysis.bundle["objects"] if isinstance(o, dict)]  # type: ignore[attr-defined]
         result = scrub_objects(objects, assets)
         if not key:
             out.print(

@@ -10,7 +10,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from shieldwall.cli import anon, audit_commands, member, operations
+from shieldwall.cli import anon, audit_commands, member, operations, report
 from shieldwall.cli.common import DatabaseOption, errors, out, run, settings_for
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.timestamps import format_timestamp
@@ -31,6 +31,7 @@ app.add_typer(group_app, name="group")
 app.add_typer(key_app, name="key")
 app.add_typer(anon.app, name="anon")
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(report.app, name="report")
 member.register(app)
 operations.register(app)
 

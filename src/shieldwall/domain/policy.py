@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.scope import Scope
@@ -106,9 +107,13 @@ def audience_keys(label: AccessLabel) -> frozenset[str]:
     Sectors × countries are expanded into one key per pair so that "sector in sectors and
     country in countries" becomes a plain set intersection.
     """
-    scope = label.scope
+    return _audience_keys(label.tlp, label.scope)
+
+
+@lru_cache(maxsize=4096)  # bulk submissions repeat a handful of labels thousands of times
+def _audience_keys(tlp: Tlp, scope: Scope) -> frozenset[str]:
     keys = {_org_key(identity) for identity in scope.organizations}
-    if label.tlp is Tlp.RED:
+    if tlp is Tlp.RED:
         return frozenset(keys)
     if scope.is_community:
         keys.add(COMMUNITY_KEY)

@@ -9,7 +9,7 @@ profiles (see benchmarks.md).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shieldwall.domain.errors import InvalidInput
 
@@ -35,6 +35,10 @@ def _month_days(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def parse_timestamp(text: object, field: str = "timestamp") -> int:
     """Parse an RFC 3339 UTC timestamp (``YYYY-MM-DDTHH:MM:SS[.fraction]Z``).
 
@@ -47,6 +51,13 @@ def parse_timestamp(text: object, field: str = "timestamp") -> int:
         raise InvalidInput(
             f"{field} {text!r} is not an RFC 3339 UTC timestamp like 2024-01-31T12:00:00.000Z"
         )
+    # The C parser is ~4x faster; the regex above already pinned the accepted shape.
+    # Leap seconds and impossible dates fall through to the checks below.
+    try:
+        moment = datetime.fromisoformat(text if len(text) <= 27 else text[:26] + "Z")
+        return (moment - _EPOCH) // _MICROSECOND
+    except ValueError:
+        pass
     # The regex fixed every position, so slicing is safe and far cheaper than groups().
     year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
     hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])

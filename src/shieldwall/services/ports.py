@@ -186,6 +186,22 @@ class AuditEntry:
     hash: str
 
 
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """A report draft: the source text and the analyst's review choices (JSON)."""
+
+    id: str
+    org_id: int
+    name: str
+    format: str
+    source: str
+    review: str
+    status: str
+    created_at: int
+    updated_at: int
+    published_status_id: str | None
+
+
 class ReadTx(Protocol):
     """Reads inside one consistent transaction."""
 
@@ -225,6 +241,8 @@ class ReadTx(Protocol):
         ...
 
     def audit_entries(self) -> list[AuditEntry]: ...
+    def draft(self, draft_id: str) -> DraftRecord | None: ...
+    def drafts(self, org_id: int) -> list[DraftRecord]: ...
 
 
 class WriteTx(ReadTx, Protocol):
@@ -294,6 +312,8 @@ class WriteTx(ReadTx, Protocol):
         ...
 
     def append_audit(self, entry: AuditEntry) -> None: ...
+    def save_draft(self, draft: DraftRecord) -> None: ...
+    def delete_draft(self, draft_id: str) -> None: ...
 
 
 class UnitOfWork(Protocol):

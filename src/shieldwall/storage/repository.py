@@ -26,6 +26,7 @@ from shieldwall.services.ports import (
     AnonymousSubmission,
     AuditEntry,
     CollectionRecord,
+    DraftRecord,
     ExistingVersion,
     GroupRecord,
     KeyInfo,
@@ -46,6 +47,7 @@ from shieldwall.storage.schema import (
     objects,
     org_assets,
     organisations,
+    report_drafts,
     sealed_submitters,
     sharing_groups,
     spent_tokens,
@@ -55,6 +57,19 @@ from shieldwall.storage.schema import (
 )
 
 _CHUNK = 500
+_OBJECT_COLUMNS = (
+    "collection_pk",
+    "stix_id",
+    "stix_type",
+    "spec_version",
+    "version",
+    "date_added",
+    "tlp",
+    "community",
+    "submitter_org_id",
+    "body",
+    "refs",
+)
 T = TypeVar("T")
 
 
@@ -569,7 +584,16 @@ class SqlTx:
         plain = [values(row) for row in rows if not needs_seq(row)]
         scoped = [row for row in rows if needs_seq(row)]
         if plain:
-            self.connection.execute(insert(objects), plain)
+            # The driver's own executemany: SQLAlchemy's per-row parameter processing was a
+            # tenth of ingest time for bulk submissions (bench/results, W1 profile).
+            marker = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
+            statement = (
+                f"INSERT INTO objects ({', '.join(_OBJECT_COLUMNS)})"
+                f" VALUES ({', '.join([marker] * len(_OBJECT_COLUMNS))})"
+            )
+            self.connection.exec_driver_sql(
+                statement, [tuple(row[c] for c in _OBJECT_COLUMNS) for row in plain]
+            )
         audience_rows: list[dict[str, object]] = []
         sealed_rows: list[dict[str, object]] = []
         for chunk in _chunks(scoped):
@@ -781,3 +805,55 @@ class SqlTx:
             AuditEntry(row.seq, row.at, row.actor, row.action, row.detail, row.prev_hash, row.hash)
             for row in rows
         ]
+
+    # --- report drafts ---------------------------------------------------------------
+
+    @staticmethod
+    def _draft(row: Any) -> DraftRecord:
+        return DraftRecord(
+            row.id,
+            row.org_id,
+            row.name,
+            row.format,
+            row.source,
+            row.review,
+            row.status,
+            row.created_at,
+            row.updated_at,
+            row.published_status_id,
+        )
+
+    def draft(self, draft_id: str) -> DraftRecord | None:
+        row = self.connection.execute(
+            select(report_drafts).where(report_drafts.c.id == draft_id)
+        ).first()
+        return None if row is None else self._draft(row)
+
+    def drafts(self, org_id: int) -> list[DraftRecord]:
+        rows = self.connection.execute(
+            select(report_drafts)
+            .where(report_drafts.c.org_id == org_id)
+            .order_by(report_drafts.c.updated_at.desc())
+        )
+        return [self._draft(row) for row in rows]
+
+    def save_draft(self, draft: DraftRecord) -> None:
+        values = {
+            "org_id": draft.org_id,
+            "name": draft.name,
+            "format": draft.format,
+            "source": draft.source,
+            "review": draft.review,
+            "status": draft.status,
+            "created_at": draft.created_at,
+            "updated_at": draft.updated_at,
+            "published_status_id": draft.published_status_id,
+        }
+        updated = self.connection.execute(
+            update(report_drafts).where(report_drafts.c.id == draft.id).values(**values)
+        )
+        if not updated.rowcount:
+            self.connection.execute(insert(report_drafts).values(id=draft.id, **values))
+
+    def delete_draft(self, draft_id: str) -> None:
+        self.connection.execute(delete(report_drafts).where(report_drafts.c.id == draft_id))

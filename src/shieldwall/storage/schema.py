@@ -242,3 +242,22 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+# --- report intake ----------------------------------------------------------------------
+
+# Drafts are private to the submitting organisation until published.
+report_drafts = Table(
+    "report_drafts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("review", Text, nullable=False),  # JSON: redact, removed values, include_benign
+    Column("status", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("published_status_id", String(36), nullable=True),
+)
+Index("ix_report_drafts_org", report_drafts.c.org_id, report_drafts.c.updated_at)

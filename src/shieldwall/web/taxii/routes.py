@@ -27,12 +27,14 @@ from shieldwall.domain.queries import (
 )
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.services import ingest, reading
+from shieldwall.services.context import Hub
 from shieldwall.services.ports import CollectionRecord, StatusRecord
 from shieldwall.web.deps import current_org, hub_of
 from shieldwall.web.media import (
     STIX_MEDIA_TYPE,
     TAXII_MEDIA_TYPE,
     parse_json,
+    paused_gc,
     read_body,
     require_stix_content,
     require_taxii_accept,
@@ -147,6 +149,13 @@ def status_resource(record: StatusRecord) -> dict[str, object]:
     return body
 
 
+def _ingest(hub: Hub, reader: Organisation, collection_id: str, body: bytes) -> StatusRecord:
+    with paused_gc():
+        return ingest.add_objects(
+            hub, reader, collection_id, ingest.envelope_objects(parse_json(body))
+        )
+
+
 @router.get("/", summary="Server discovery (TAXII 2.1 §4.1)")
 def discovery(request: Request, reader: Reader) -> Response:
     """Server discovery: the API roots this server offers."""
@@ -244,9 +253,7 @@ async def add_objects(
     require_stix_content(request)
     hub = hub_of(request)
     body = await read_body(request, hub.config.max_content_length)
-    document = await run_in_threadpool(parse_json, body)
-    items = ingest.envelope_objects(document)
-    record = await run_in_threadpool(ingest.add_objects, hub, reader, collection_id, items)
+    record = await run_in_threadpool(_ingest, hub, reader, collection_id, body)
     return _taxii(status_resource(record), status=202)
 
 
