@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 from bench.plan import Plan
 from bench.records import RunRecord
-from bench.stats import Spread, power_fit, predict, spread
+from bench.stats import (
+    Spread,
+    power_fit,
+    predict,
+    predict_quadratic,
+    quadratic_fit,
+    spread,
+)
 
 FLAT_LIMIT = 1.5  # page latency counts as flat when it grows by less than this factor
 S, M = "shieldwall", "medallion"
@@ -39,6 +46,32 @@ class Target:
     measured: str
     met: bool | None
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """A cost model fitted to measured seconds against objects."""
+
+    kind: str  # "power" (a·N^b) or "quadratic" (a·N + b·N²)
+    params: tuple[float, float]
+
+    def at(self, objects: float) -> float:
+        """Predicted seconds at ``objects``."""
+        if self.kind == "power":
+            return predict(self.params, objects)
+        return predict_quadratic(self.params, objects)
+
+    def describe(self) -> str:
+        """The model in words, for labels and notes."""
+        a, b = self.params
+        if self.kind == "power":
+            return f"seconds ∝ N^{b:.2f}"
+        return f"seconds = {a * 1e3:.3g}·N/1k + {b * 1e6:.3g}·(N/1k)²"
+
+
+def _fit(kind: str, xs: list[float], ys: list[float]) -> Fit | None:
+    params = power_fit(xs, ys) if kind == "power" else quadratic_fit(xs, ys)
+    return None if params is None else Fit(kind, params)
 
 
 @dataclass
@@ -116,10 +149,13 @@ def _w1(analysis: Analysis) -> None:
         )
 
 
-def medallion_ingest_fit(analysis: Analysis) -> tuple[float, float] | None:
-    """Power law of medallion's ingest seconds against objects (complete runs only)."""
+def medallion_ingest_fit(analysis: Analysis) -> Fit | None:
+    """medallion's ingest seconds against objects (complete runs only) as a·N + b·N²: its
+    duplicate check scans every stored object for each new one."""
     runs = [r for r in analysis.runs(M, kinds=("pair",)) if _ingest_rate(r) is not None]
-    return power_fit([float(r.objects) for r in runs], [r.ingest.seconds for r in runs if r.ingest])
+    return _fit(
+        "quadratic", [float(r.objects) for r in runs], [r.ingest.seconds for r in runs if r.ingest]
+    )
 
 
 def _walk_seconds(record: RunRecord) -> float | None:
@@ -150,10 +186,15 @@ def _w2(analysis: Analysis) -> None:
         )
 
 
-def walk_fit(analysis: Analysis, peer: str) -> tuple[float, float] | None:
-    """Power law of walk seconds against objects for ``peer``."""
+def walk_fit(analysis: Analysis, peer: str) -> Fit | None:
+    """Walk seconds against objects: a power law for Shieldwall, a·N + b·N² for medallion
+    (its first page matches every object against every manifest entry)."""
     runs = [r for r in analysis.runs(peer, kinds=("pair", "solo")) if _walk_seconds(r)]
-    return power_fit([float(r.objects) for r in runs], [r.walk.seconds for r in runs if r.walk])
+    return _fit(
+        "power" if peer == S else "quadratic",
+        [float(r.objects) for r in runs],
+        [r.walk.seconds for r in runs if r.walk],
+    )
 
 
 def shieldwall_value(
@@ -180,11 +221,11 @@ def _target_w1(analysis: Analysis) -> None:
         fit = medallion_ingest_fit(analysis)
         ratio, how = math.nan, "no medallion run"
         if fit is not None and s_rate.n:
-            m_rate = objects / predict(fit, objects)
+            m_rate = objects / fit.at(objects)
             ratio = s_rate.median / m_rate
             how = (
                 f"medallion extrapolated to {size:,} indicators from its runs"
-                f" (seconds ∝ N^{fit[1]:.2f}); Shieldwall measured"
+                f" ({fit.describe()}); Shieldwall measured"
             )
     analysis.targets.append(
         Target(
@@ -227,14 +268,14 @@ def _target_w2(analysis: Analysis) -> None:
     s_big = shieldwall_value(analysis, big, _walk_seconds)
     if m_fit is not None and s_big.n:
         objects = _objects_of(analysis, big)
-        ratio = predict(m_fit, objects) / s_big.median
+        ratio = m_fit.at(objects) / s_big.median
         analysis.targets.append(
             Target(
                 "W2",
                 f"walk ≥ 50× medallion at {big:,} objects",
                 _fmt_ratio(ratio),
                 ratio >= 50,
-                f"extrapolated: medallion walk seconds ∝ N^{m_fit[1]:.2f} from its runs;"
+                f"extrapolated: medallion walk {m_fit.describe()} from its runs;"
                 f" Shieldwall measured at {big:,}",
             )
         )
@@ -313,3 +354,37 @@ def analyse(plan: Plan, records: list[RunRecord]) -> Analysis:
 def missed(analysis: Analysis) -> set[str]:
     """Workloads with a target that was missed (these get a profile)."""
     return {t.workload for t in analysis.targets if t.met is False}
+
+
+def walk_diagnosis(analysis: Analysis) -> list[str]:
+    """What the measured walks say about where page cost comes from (no profiler needed)."""
+    sizes = [s for s in analysis.shieldwall_sizes() if s >= 10_000]
+    if len(sizes) < 2:
+        return []
+    low, high = sizes[0], sizes[-1]
+    found: list[str] = []
+    for size in sorted({sizes[-1], *(s for s in sizes if s >= 100_000)}):
+        runs = [r for r in analysis.runs(S, size, ("pair", "solo")) if r.walk is not None]
+        start = spread([r.walk.window("start") for r in runs if r.walk])
+        end = spread([r.walk.window("end") for r in runs if r.walk])
+        if start.n and end.median / start.median >= FLAT_LIMIT:
+            found.append(
+                f"Within each {size:,}-indicator walk the page latency rises from"
+                f" {start.text(0)} ms (first pages) to {end.text(0)} ms (last pages):"
+                " a page costs more the further the cursor is from the start, so each page"
+                " pays for the rows before its cursor and a whole walk is O(N²/limit)"
+                " rather than O(N) (walk_profile.png)."
+            )
+    first_low = shieldwall_value(
+        analysis, low, lambda r: r.walk.window("start") if r.walk else None
+    )
+    first_high = shieldwall_value(
+        analysis, high, lambda r: r.walk.window("start") if r.walk else None
+    )
+    if first_low.n and first_high.n and first_high.median / first_low.median >= FLAT_LIMIT:
+        found.append(
+            f"The first pages (no cursor yet) are also {first_high.median / first_low.median:.1f}×"
+            f" slower at {high:,} than at {low:,} indicators: the per-row lookups of a page get"
+            " slower as the database outgrows what stays cached."
+        )
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -50,6 +51,24 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+def _git(*args: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def source_state() -> str:
+    """The commit measured, and whether ``src/`` had uncommitted changes (read-only git)."""
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--", "src")
+    return f"{commit} with uncommitted changes in src/" if dirty else commit
+
+
 def describe() -> dict[str, object]:
     """The facts RESULTS.md prints about the machine."""
     sqlite_version = "unknown"
@@ -67,4 +86,5 @@ def describe() -> dict[str, object]:
         "python": platform.python_version(),
         "sqlite": sqlite_version,
         "packages": {name: _version(name) for name in PACKAGES},
+        "source": source_state(),
     }

@@ -20,6 +20,7 @@ class Plan:
     page_limit: int
     # side by side, alternating peers: ingest at every size, walk and poll at walk sizes
     pair_sizes: tuple[int, ...]
+    pair_once_sizes: tuple[int, ...]  # of pair_sizes: only in the first repeat (slow peer)
     walk_sizes: tuple[int, ...]
     # Shieldwall alone: W1/W2 absolute figures and scaling (ingest, walk, memory)
     solo_sizes: tuple[int, ...]
@@ -40,6 +41,7 @@ class Plan:
     request_timeout_s: float
     w7_request_timeout_s: float
     profile_size: int
+    profile_walk_size: int  # W2 profile: large enough for the page cost to show
 
     @property
     def scaling_sizes(self) -> tuple[int, ...]:
@@ -53,6 +55,7 @@ QUICK = Plan(
     bundle_size=1000,
     page_limit=1000,
     pair_sizes=(500, 2_000, 5_000),
+    pair_once_sizes=(),
     walk_sizes=(500,),
     solo_sizes=(10_000, 50_000),
     solo_once_sizes=(),
@@ -70,6 +73,7 @@ QUICK = Plan(
     request_timeout_s=120.0,
     w7_request_timeout_s=15.0,
     profile_size=10_000,
+    profile_walk_size=50_000,
 )
 
 FULL = Plan(
@@ -78,6 +82,7 @@ FULL = Plan(
     bundle_size=1000,
     page_limit=1000,
     pair_sizes=(500, 1_000, 5_000, 10_000, 20_000, 50_000),
+    pair_once_sizes=(50_000,),
     walk_sizes=(500, 1_000),
     solo_sizes=(100_000,),
     solo_once_sizes=(1_000_000,),
@@ -95,6 +100,7 @@ FULL = Plan(
     request_timeout_s=900.0,
     w7_request_timeout_s=30.0,
     profile_size=20_000,
+    profile_walk_size=200_000,
 )
 
 SMOKE = replace(
@@ -110,4 +116,7 @@ SMOKE = replace(
     w7_readers=10,
     w7_writers=2,
     profile_size=2_000,
+    profile_walk_size=3_000,
 )
+
+PLANS = {plan.mode: plan for plan in (QUICK, FULL, SMOKE)}

@@ -10,10 +10,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.ticker import NullFormatter
 
 from bench.analysis import Analysis, M, S, medallion_ingest_fit, walk_fit
 from bench.records import RunRecord
-from bench.stats import predict, spread
+from bench.stats import median, spread
 
 COLOURS = {S: "tab:blue", M: "tab:orange"}
 Value = Callable[[RunRecord], float | None]
@@ -91,10 +92,10 @@ def plot_w1(analysis: Analysis, out: Path) -> None:
         xs = [float(x) for x in range(1_000, 100_001, 1_000)]
         ax.plot(
             xs,
-            [x / predict(fit, x) for x in xs],
+            [x / fit.at(x) for x in xs],
             "--",
             color=COLOURS[M],
-            label=f"medallion fit (time ∝ N^{fit[1]:.2f})",
+            label=f"medallion fit: {fit.describe()}",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -119,10 +120,10 @@ def plot_w2(analysis: Analysis, out: Path) -> None:
             xs = [float(x) for x in (300, 1_000, 3_000, 10_000, 30_000, 100_000)]
             ax.plot(
                 xs,
-                [predict(fit, x) for x in xs],
+                [fit.at(x) for x in xs],
                 ":",
                 color=COLOURS[peer],
-                label=f"{peer} fit ∝ N^{fit[1]:.2f}",
+                label=f"{peer} fit: {fit.describe()}",
             )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -181,8 +182,11 @@ def plot_scaling(analysis: Analysis, out: Path) -> None:
     )
     axes[2].set_ylabel("MiB")
     axes[2].set_title("server RSS")
+    axes[0].set_ylim(bottom=0)
+    axes[2].set_ylim(bottom=0)
     for ax in axes:
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("objects in the collection")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
@@ -192,25 +196,34 @@ def plot_scaling(analysis: Analysis, out: Path) -> None:
     plt.close(fig)
 
 
+def _rolling_median(values: list[float], window: int) -> list[float]:
+    half = window // 2
+    return [median(values[max(0, i - half) : i + half + 1]) for i in range(len(values))]
+
+
 def plot_walk_profile(analysis: Analysis, out: Path) -> None:
-    """Latency of every page along the walk, one line per size (first repeat)."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    """Latency of every page along the walk, one line per size (first repeat): raw pages
+    faint, a rolling median of 9 pages on top."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     seen: set[int] = set()
-    for record in sorted(analysis.runs(S, kinds=("pair", "solo")), key=lambda r: r.objects):
+    top = 0.0
+    runs = sorted(analysis.runs(S, kinds=("pair", "solo")), key=lambda r: r.objects)
+    for record in runs:
         if record.walk is None or record.objects in seen or record.walk.pages < 3:
             continue
+        index = len(seen)
         seen.add(record.objects)
         n = record.walk.pages
-        ax.plot(
-            [i / (n - 1) for i in range(n)],
-            record.walk.latencies_ms,
-            lw=0.8,
-            label=f"{record.objects:,} objects",
-        )
+        xs = [i / (n - 1) for i in range(n)]
+        smooth = _rolling_median(record.walk.latencies_ms, 9)
+        colour = f"C{index % 10}"
+        ax.plot(xs, record.walk.latencies_ms, lw=0.5, alpha=0.25, color=colour)
+        ax.plot(xs, smooth, lw=1.6, color=colour, label=f"{record.objects:,} objects")
+        top = max(top, max(smooth))
     ax.set_xlabel("position in the walk (0 = first page, 1 = last)")
     ax.set_ylabel("ms per page (limit=1000)")
-    ax.set_ylim(bottom=0)
-    ax.set_title("Shieldwall page latency along the walk")
+    ax.set_ylim(0, top * 1.3 if top else None)
+    ax.set_title("Shieldwall page latency along the walk (rolling median of 9 pages)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     fig.tight_layout()

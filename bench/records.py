@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.workloads.concurrency import ConcurrencyResult
 from bench.workloads.ingest import IngestResult
@@ -55,3 +57,37 @@ def to_json(record: RunRecord) -> dict[str, object]:
     data = dataclasses.asdict(record)
     data["derived"] = _derived(record)
     return data
+
+
+def _build(cls: type[Any], value: object) -> Any:
+    """A dataclass from its ``asdict`` form; JSON nulls in float fields become NaN."""
+    if not isinstance(value, dict):
+        return None
+    kwargs: dict[str, object] = {}
+    for item in dataclasses.fields(cls):
+        raw = value.get(item.name)
+        if raw is None and "float" in str(item.type) and "None" not in str(item.type):
+            raw = math.nan
+        if isinstance(raw, list) and "float" in str(item.type):
+            raw = [math.nan if v is None else v for v in raw]
+        kwargs[item.name] = raw
+    return cls(**kwargs)
+
+
+def from_json(data: dict[str, Any]) -> RunRecord:
+    """The inverse of ``to_json`` (derived figures are recomputed, not read)."""
+    return RunRecord(
+        kind=data["kind"],
+        peer=data["peer"],
+        size=data["size"],
+        repeat=data["repeat"],
+        objects=data["objects"],
+        ingest=_build(IngestResult, data.get("ingest")),
+        walk=_build(WalkResult, data.get("walk")),
+        poll=_build(PollResult, data.get("poll")),
+        concurrency=_build(ConcurrencyResult, data.get("concurrency")),
+        memory_after_ingest=data.get("memory_after_ingest") or {},
+        memory_after_walk=data.get("memory_after_walk") or {},
+        memory_end=data.get("memory_end") or {},
+        error=data.get("error"),
+    )

@@ -51,7 +51,8 @@ def _section_machine(machine: dict[str, object]) -> list[str]:
         "",
         f"- CPU: {machine.get('cpu')}, {machine.get('cores')} cores;"
         f" RAM {machine.get('memory_gib')} GiB; Linux {machine.get('kernel')}",
-        f"- Python {machine.get('python')}, SQLite {machine.get('sqlite')}",
+        f"- Python {machine.get('python')}, SQLite {machine.get('sqlite')};"
+        f" Shieldwall source: {machine.get('source')}",
         f"- Packages: {versions}",
         "- Shared, noisy machine: read the ratios (both peers measured side by side in the same"
         " run) rather than the absolute figures.",
@@ -83,7 +84,13 @@ def _section_w1(analysis: Analysis) -> list[str]:
         "",
         f"POST envelopes of {plan.bundle_size:,} objects (first the 10 OASIS example bundles,"
         " 217 objects, then generated indicators), then GET every status until complete;"
-        " objects/s over the whole sequence. Ratio = Shieldwall ÷ medallion, per repeat.",
+        " objects/s over the whole sequence. Ratio = Shieldwall ÷ medallion, per repeat."
+        + (
+            f" Sizes {', '.join(f'{s:,}' for s in plan.pair_once_sizes)} ran in the first repeat"
+            " only (medallion needs minutes there)."
+            if plan.pair_once_sizes and plan.repeats > 1
+            else ""
+        ),
         "",
     ]
     lines += _table(
@@ -305,20 +312,19 @@ def write(
     machine: dict[str, object],
     out: Path,
     *,
-    started: float,
+    minutes: float,
     explanations: list[str],
     profiles: dict[str, tuple[str, str]],
 ) -> Path:
     """Write ``out/RESULTS.md`` and return its path."""
     plan = analysis.plan
-    minutes = (time.time() - started) / 60
     lines = [
         "# Benchmarks side by side with the peers",
         "",
         f"Mode **{plan.mode}** (`make bench{' QUICK=1' if plan.mode == 'quick' else ''}`),"
         f" {plan.repeats} repeat(s), runs alternating Shieldwall, medallion, Shieldwall, …;"
         f" every run on a fresh server process on a loopback port."
-        f" Written {time.strftime('%Y-%m-%d %H:%M')} after {minutes:.1f} min."
+        f" Written {time.strftime('%Y-%m-%d %H:%M')}; measuring took {minutes:.1f} min."
         " Figures: median (min–max) over repeats.",
         "",
     ]

@@ -9,11 +9,11 @@ from pathlib import Path
 import orjson
 
 from bench import data, machine, plots, report, servers
-from bench.analysis import Analysis, M, S, analyse, missed
+from bench.analysis import Analysis, M, S, analyse, missed, walk_diagnosis
 from bench.data import Dataset
-from bench.plan import FULL, QUICK, SMOKE, Plan
+from bench.plan import FULL, PLANS, QUICK, SMOKE, Plan
 from bench.profiling import categorise, render, summarise
-from bench.records import RunRecord, to_json
+from bench.records import RunRecord, from_json, to_json
 from bench.session import Steps, log, run_server
 
 RESULTS = servers.ROOT / "bench" / "results"
@@ -45,6 +45,8 @@ class Datasets:
 
 def _pairs(plan: Plan, datasets: Datasets, repeat: int, records: list[RunRecord]) -> None:
     for size in plan.pair_sizes:
+        if repeat > 0 and size in plan.pair_once_sizes:
+            continue
         for peer in (S, M):  # strictly alternating: Shieldwall, medallion, Shieldwall, …
             steps = Steps(walk=peer == S or size in plan.walk_sizes)
             record, _ = run_server(peer, "pair", datasets.get(size), plan, repeat, steps)
@@ -87,14 +89,14 @@ def schedule(plan: Plan) -> list[RunRecord]:
     return records
 
 
-def _profile_run(workload: str, plan: Plan) -> Path | None:
+def _profile_run(workload: str, plan: Plan) -> tuple[RunRecord, Path | None]:
     datasets = Datasets(plan)
     if workload == "W7":
         dataset, steps = datasets.get(plan.w7_small_size), Steps(concurrency=True)
     else:
-        dataset, steps = datasets.get(plan.profile_size), Steps(walk=workload == "W2")
-    _, path = run_server(S, f"profile-{workload}", dataset, plan, 0, steps, profile=True)
-    return path
+        size = plan.profile_walk_size if workload == "W2" else plan.profile_size
+        dataset, steps = datasets.get(size), Steps(walk=workload == "W2")
+    return run_server(S, f"profile-{workload}", dataset, plan, 0, steps, profile=True)
 
 
 def profile_missed(analysis: Analysis, out: Path) -> tuple[dict[str, tuple[str, str]], list[str]]:
@@ -102,10 +104,14 @@ def profile_missed(analysis: Analysis, out: Path) -> tuple[dict[str, tuple[str, 
     profiles: dict[str, tuple[str, str]] = {}
     explanations: list[str] = []
     for workload in sorted(missed(analysis)):
+        if workload == "W2":
+            explanations += [f"W2 (measured walks): {text}" for text in walk_diagnosis(analysis)]
         log(f"profiling Shieldwall during {workload}")
-        path = _profile_run(workload, analysis.plan)
-        if path is None or not path.exists():
-            explanations.append(f"{workload}: the profile could not be recorded.")
+        record, path = _profile_run(workload, analysis.plan)
+        if record.error is not None or path is None or not path.exists():
+            explanations.append(
+                f"{workload}: the profiling run failed ({record.error or 'no profile written'})."
+            )
             continue
         focus = PROFILE_FOCUS[workload]
         whole = summarise(path, top=25)
@@ -142,33 +148,79 @@ def _print_summary(analysis: Analysis, path: Path) -> None:
         print(f"  {target.workload:3} {target.target:45} {target.measured:40} {verdict}")
 
 
+def _measure(plan: Plan) -> tuple[dict[str, object], list[RunRecord]]:
+    snapshot = servers.snapshot_source(log)
+    if not snapshot:
+        log("src/shieldwall does not import; measuring the live tree instead")
+    facts = machine.describe()
+    if snapshot:
+        facts["source"] = f"{facts['source']}; snapshot of src/shieldwall taken at" + time.strftime(
+            " %H:%M and used by every run"
+        )
+    log(f"bench {plan.mode}: {facts['cpu']}, {facts['cores']} cores, Python {facts['python']}")
+    return facts, schedule(plan)
+
+
+def _save(
+    path: Path, plan: Plan, facts: dict[str, object], records: list[RunRecord], minutes: float
+) -> None:
+    document = {
+        "plan": plan.mode,
+        "minutes": minutes,
+        "machine": facts,
+        "runs": [to_json(r) for r in records],
+    }
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench [--quick] [--out DIR] [--no-profile]``."""
+    """``python -m bench [--quick | --smoke] [--out DIR] [--no-profile] [--from-results F]``."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
-    parser.add_argument("--no-profile", action="store_true", help="skip profiles")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check the harness")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where results go (default bench/results/, quick runs bench/results/quick/)",
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip profiles")
+    parser.add_argument(
+        "--from-results",
+        type=Path,
+        default=None,
+        help="re-render the report (and profiles) from a results.json instead of measuring",
+    )
     args = parser.parse_args(argv)
-    plan = SMOKE if args.smoke else QUICK if args.quick else FULL
-    out: Path = args.out
     started = time.time()
     servers.clean_work()
-    out.mkdir(parents=True, exist_ok=True)
-    facts = machine.describe()
-    log(f"bench {plan.mode}: {facts['cpu']}, {facts['cores']} cores, Python {facts['python']}")
-    records = schedule(plan)
+    if args.from_results is not None:
+        saved = orjson.loads(args.from_results.read_bytes())
+        plan = PLANS[saved["plan"]]
+        facts, minutes = saved["machine"], float(saved.get("minutes", 0.0))
+        records = [from_json(r) for r in saved["runs"]]
+        out: Path = args.out or args.from_results.parent
+        if not args.no_profile:
+            servers.snapshot_source(log)
+    else:
+        plan = SMOKE if args.smoke else QUICK if args.quick else FULL
+        default = {"full": RESULTS, "quick": RESULTS / "quick", "smoke": servers.WORK / "smoke"}
+        out = args.out or default[plan.mode]
+        out.mkdir(parents=True, exist_ok=True)
+        facts, records = _measure(plan)
+        minutes = (time.time() - started) / 60
+        _save(out / "results.json", plan, facts, records, minutes)
     analysis = analyse(plan, records)
-    (out / "results.json").write_bytes(
-        orjson.dumps(
-            {"plan": plan.mode, "machine": facts, "runs": [to_json(r) for r in records]},
-            option=orjson.OPT_INDENT_2,
+    if args.from_results is not None and not args.no_profile:
+        analysis.notes.append(
+            f"Report re-rendered at {time.strftime('%H:%M')} from results.json; the profiles were"
+            " recorded then, against a new snapshot of src/shieldwall, which may differ from"
+            " the code the runs measured."
         )
-    )
     profiles, explanations = ({}, []) if args.no_profile else profile_missed(analysis, out)
     plots.draw_all(analysis, out)
     path = report.write(
-        analysis, facts, out, started=started, explanations=explanations, profiles=profiles
+        analysis, facts, out, minutes=minutes, explanations=explanations, profiles=profiles
     )
     _print_summary(analysis, path)
     return 0

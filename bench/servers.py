@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -30,6 +31,9 @@ WORK = ROOT / "bench" / "work"
 HOST = "127.0.0.1"
 TAXII = "application/taxii+json;version=2.1"
 USER = "bench"
+SNAPSHOT = WORK / "src-snapshot"
+SNAPSHOT_ATTEMPTS = 20
+SNAPSHOT_RETRY_S = 15.0
 SETUP_TIMEOUT_S = 120.0
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
@@ -122,9 +126,54 @@ def new_workdir(label: str) -> Path:
     return path
 
 
+def server_env() -> dict[str, str]:
+    """The environment of every Shieldwall process: the source snapshot comes first."""
+    env = dict(os.environ)
+    if (SNAPSHOT / "shieldwall").is_dir():
+        env["PYTHONPATH"] = str(SNAPSHOT)
+    return env
+
+
+def _imports_cleanly() -> bool:
+    probe = "import shieldwall.cli.main, shieldwall.bootstrap, shieldwall.web.app"
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", probe],
+        capture_output=True,
+        timeout=SETUP_TIMEOUT_S,
+        check=False,
+        cwd=ROOT,
+        env=server_env(),
+    )
+    return done.returncode == 0
+
+
+def snapshot_source(log: Callable[[str], None]) -> bool:
+    """Copy ``src/shieldwall`` so that every run measures the same code while others edit
+    the tree; retry while the copy does not import (an edit in progress)."""
+    for attempt in range(SNAPSHOT_ATTEMPTS):
+        shutil.rmtree(SNAPSHOT, ignore_errors=True)
+        shutil.copytree(
+            ROOT / "src" / "shieldwall",
+            SNAPSHOT / "shieldwall",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        if _imports_cleanly():
+            return True
+        log(f"source snapshot does not import (attempt {attempt + 1}); retrying")
+        time.sleep(SNAPSHOT_RETRY_S)
+    shutil.rmtree(SNAPSHOT, ignore_errors=True)
+    return False
+
+
 def _run_cli(args: list[str]) -> str:
     done = subprocess.run(
-        args, capture_output=True, text=True, timeout=SETUP_TIMEOUT_S, check=False, cwd=ROOT
+        args,
+        capture_output=True,
+        text=True,
+        timeout=SETUP_TIMEOUT_S,
+        check=False,
+        cwd=ROOT,
+        env=server_env(),
     )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:3])} failed ({done.returncode}): {done.stderr}")
@@ -209,7 +258,12 @@ def start_shieldwall(label: str, *, profile: bool = False) -> Server:
     profile_path = workdir / "profile.raw" if profile else None
     log, log_path, command = _launch(command, workdir, profile_path)
     process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+        env=server_env(),
     )
     server = Server(
         "shieldwall",

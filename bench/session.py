@@ -16,6 +16,8 @@ from bench.workloads.concurrency import run_concurrency
 from bench.workloads.ingest import run_ingest
 from bench.workloads.read import poll, walk
 
+START_ATTEMPTS = 3
+START_RETRY_S = 10.0
 HUB_OBJECTS_MARGIN = 100  # Shieldwall's collection holds a few hub objects besides ours
 W7_WRITER_OFFSET = 50_000_000  # indicator numbers of W7 writers (never used by datasets)
 
@@ -89,6 +91,18 @@ def _read(client: TaxiiClient, url: str, plan: Plan, record: RunRecord) -> None:
         )
 
 
+def _start(peer: str, label: str, profile: bool) -> servers.Server:
+    for attempt in range(START_ATTEMPTS):
+        try:
+            return servers.start(peer, label, profile=profile)
+        except RuntimeError as exc:
+            if attempt == START_ATTEMPTS - 1:
+                raise
+            log(f"  {peer} did not start ({str(exc)[:200]}); retrying")
+            time.sleep(START_RETRY_S)
+    raise AssertionError("unreachable")
+
+
 def run_server(
     peer: str,
     kind: str,
@@ -105,7 +119,12 @@ def run_server(
     """
     record = RunRecord(kind, peer, dataset.indicators, repeat, dataset.total_objects)
     label = f"{kind}-{dataset.indicators}-r{repeat}"
-    server = servers.start(peer, label, profile=profile)
+    try:
+        server = _start(peer, label, profile)
+    except RuntimeError as exc:
+        record.error = f"start failed: {str(exc)[:500]}"
+        log(f"  ERROR {peer} {label}: {record.error}")
+        return record, None
     try:
         with TaxiiClient(server.api_root, server.auth, timeout=plan.request_timeout_s) as client:
             url = client.objects_url(server.collection_alias)

@@ -68,3 +68,33 @@ def predict(fit: tuple[float, float], x: float) -> float:
     """Evaluate a power-law fit at ``x``."""
     a, b = fit
     return float(a * math.pow(x, b))
+
+
+def quadratic_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] | None:
+    """Fit ``y = a·x + b·x²`` (a, b ≥ 0) by least squares: the cost model of a server that
+    does O(1) work per object plus a scan of everything stored (medallion's O(N·M)).
+
+    None with fewer than two distinct sizes.
+    """
+    points = [(x / 1000.0, y) for x, y in zip(xs, ys, strict=True) if x > 0]
+    if len({p[0] for p in points}) < 2:
+        return None
+    s2 = sum(x**2 for x, _ in points)
+    s3 = sum(x**3 for x, _ in points)
+    s4 = sum(x**4 for x, _ in points)
+    sxy = sum(x * y for x, y in points)
+    sx2y = sum(x * x * y for x, y in points)
+    det = s2 * s4 - s3 * s3
+    a = (sxy * s4 - s3 * sx2y) / det if det else -1.0
+    b = (s2 * sx2y - s3 * sxy) / det if det else -1.0
+    if b < 0:
+        a, b = sxy / s2, 0.0
+    elif a < 0:
+        a, b = 0.0, sx2y / s4
+    return a / 1000.0, b / 1e6
+
+
+def predict_quadratic(fit: tuple[float, float], x: float) -> float:
+    """Evaluate a ``quadratic_fit`` at ``x``."""
+    a, b = fit
+    return a * x + b * x * x

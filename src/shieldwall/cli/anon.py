@@ -26,7 +26,7 @@ from shieldwall.cli.report import analyse_file
 from shieldwall.client.hub import HubClient
 from shieldwall.client.wallet import Wallet, default_state_dir, fetch_tokens
 from shieldwall.domain.errors import InvalidInput
-from shieldwall.domain.scrub import Assets, scrub_objects
+from shieldwall.domain.scrub import Assets, scrub_objects, strip_attribution
 from shieldwall.services import anonymity
 
 app = typer.Typer(
@@ -99,8 +99,17 @@ def submit(
     then spend one token over a connection that carries no credentials."""
     with errors():
         url = require_hub(hub)
-        client = HubClient(url, key, proxy=proxy)
-        declared = client.my_assets() if key else {"domains": [], "cidrs": [], "keywords": []}
+        client = HubClient(url, None, proxy=proxy)  # nothing authenticated from here on
+        wallet = Wallet(url, state or default_state_dir())
+        if wallet.assets is None and key:
+            out.print(
+                "[yellow]Fetching your declared assets now, with your key: the hub sees"
+                " that call just before the submission. Run shieldwall anon tokens ahead"
+                " of time to avoid it.[/]"
+            )
+            wallet.assets = HubClient(url, key, proxy=proxy).my_assets()
+            wallet.save()
+        declared = wallet.assets or {"domains": [], "cidrs": [], "keywords": []}
         assets = Assets.parse(declared["domains"], declared["cidrs"], declared["keywords"])
         if file.suffix.lower() == ".json":
             objects = load_objects(file)
@@ -109,11 +118,11 @@ def submit(
                 file, input_format=None, redact=True, include_benign=False, assets=assets
             )
             objects = [o for o in analysis.bundle["objects"] if isinstance(o, dict)]  # type: ignore[attr-defined]
-        result = scrub_objects(objects, assets)
-        if not key:
+        result = scrub_objects(strip_attribution(objects), assets)
+        if wallet.assets is None:
             out.print(
-                "[yellow]No API key given: your declared assets could not be fetched,"
-                " so only personal data was scrubbed.[/]"
+                "[yellow]Your declared assets are not in the wallet (run shieldwall anon"
+                " tokens first): only personal data was scrubbed.[/]"
             )
         show_findings(result.findings)
         _show_leaving(result.objects, tlp)
@@ -121,7 +130,6 @@ def submit(
             raise InvalidInput("nothing is left to send")
         if not yes and not typer.confirm("Send this anonymously?", default=False):
             raise typer.Exit(1)
-        wallet = Wallet(url, state or default_state_dir())
         epochs = {k.epoch for k in client.announced_keys()}
         token = wallet.take(epochs)
         if delay > 0:

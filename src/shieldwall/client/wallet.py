@@ -62,9 +62,11 @@ class Wallet:
         self.hub_url = hub_url.rstrip("/")
         self.pinned: dict[int, str] = {}
         self.tokens: list[Token] = []
+        self.assets: dict[str, list[str]] | None = None
         if self.path.exists():
             data = orjson.loads(self.path.read_bytes())
             self.pinned = {int(k): str(v) for k, v in data.get("pinned", {}).items()}
+            self.assets = data.get("assets")
             self.tokens = [
                 Token(int(t["epoch"]), base64.b64decode(t["input"]), base64.b64decode(t["output"]))
                 for t in data.get("tokens", [])
@@ -76,6 +78,7 @@ class Wallet:
         data = {
             "hub": self.hub_url,
             "pinned": {str(k): v for k, v in sorted(self.pinned.items())},
+            "assets": self.assets,
             "tokens": [
                 {
                     "epoch": t.epoch,
@@ -146,7 +149,9 @@ def fetch_tokens(client: HubClient, wallet: Wallet, count: int) -> list[Token]:
                 ristretto.VerifiableBatchOutput.deserialize(base64.b64decode(answer["evaluation"])),
                 ristretto.PublicKey.deserialize(bytes.fromhex(issued_key)),
             )
-        except ValueError:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # voprf reports a failed proof as a Rust panic (BaseException)
             raise KeyNotAnnounced(
                 "the hub's proof does not verify against its announced key; refusing the tokens"
             ) from None
@@ -154,5 +159,8 @@ def fetch_tokens(client: HubClient, wallet: Wallet, count: int) -> list[Token]:
             Token(issued_epoch, i, bytes(o)) for i, o in zip(inputs, outputs, strict=True)
         )
     wallet.tokens.extend(fetched)
+    # Declared assets are fetched now, with the key, so that submitting later needs no
+    # authenticated call that the hub could correlate with the submission's arrival.
+    wallet.assets = client.my_assets()
     wallet.save()
     return fetched

@@ -8,7 +8,8 @@ flag victim details. Rules, each reported with where it matched:
 - ``keyword``: a declared keyword (the firm's name, matter or account numbers), any case;
 - ``e-mail``: an e-mail address in free text (personal data), unless the same address is an
   indicator value of the submission (then it is the attacker's, and it stays);
-- ``phone``: a telephone number in free text (personal data).
+- ``phone``: a telephone number in international form (``+44 20 7946 0958``) in free text
+  (personal data); numbers written without the country prefix are not recognised.
 
 Free-text properties are redacted in place (``[REDACTED]``). An indicator whose pattern,
 or an observable whose value, touches the submitter's own assets is removed whole, and
@@ -29,14 +30,16 @@ _HOST = re.compile(
     r"(?<![\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?![\w-])", re.IGNORECASE
 )
 _IPV4 = re.compile(
-    r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.])"
+    r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?!\d|\.\d)"
 )
 _IPV6 = re.compile(
     r"(?<![\w:])((?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:(?:[0-9a-f]{1,4})?)(?![\w:])",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+@(?:[a-z0-9-]+\.)+[a-z]{2,63})(?![\w-])", re.IGNORECASE)
-_PHONE = re.compile(r"(?<![\w+])(\+?\d{1,3}[ .-]?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4})(?!\w)")
+# International form only (a leading +): bare digit runs are too often dates, build
+# numbers or the start of an IP address to redact safely.
+_PHONE = re.compile(r"(?<![\w+])(\+\d{1,3}(?:[ -]?\(?\d{1,4}\)?){2,5})(?![\w.]\d)")
 _SKIP = frozenset(
     {
         "id",
@@ -198,6 +201,25 @@ def _replace(value: object, path: str, replacements: dict[str, str]) -> object:
     if isinstance(value, dict):
         return {k: _replace(v, f"{path}.{k}", replacements) for k, v in value.items()}
     return value
+
+
+_ATTRIBUTING_TYPES = frozenset({"identity", "location"})
+
+
+def strip_attribution(objects: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Drop what names the submitter before an unlinkable submission leaves the member's
+    machine: identity and location objects, ``created_by_ref`` and references to the
+    dropped objects (the hub would remove them too, but must never see them)."""
+    dropped = {str(o.get("id")) for o in objects if o.get("type") in _ATTRIBUTING_TYPES}
+    kept: list[dict[str, object]] = []
+    for obj in objects:
+        if obj.get("type") in _ATTRIBUTING_TYPES:
+            continue
+        clean = {k: v for k, v in obj.items() if k != "created_by_ref"}
+        redacted = redact_references(clean, dropped)
+        if redacted is not None:
+            kept.append(redacted)
+    return kept
 
 
 def indicator_values(objects: Iterable[dict[str, object]]) -> frozenset[str]:

@@ -194,7 +194,7 @@ def redeem(
             validate_object(obj)
         except InvalidStix as exc:
             raise InvalidInput(f"after anonymising, an object is not valid: {exc.message}") from exc
-    receipt = hub.ids.secret(32)
+    receipt = "rcpt_" + hub.ids.secret(32)  # the prefix keeps a leading "-" off the command line
     with hub.store.write() as tx:
         tx.spend_token(spent_key(epoch, token_input), epoch)
         tx.add_anonymous_submission(

@@ -147,7 +147,10 @@ def delete_object(
         if not rows:
             raise NotFound(f"no object {object_id} in this collection")
         if reader.role is not Role.OPERATOR and any(r.submitter_org_id != reader.id for r in rows):
-            raise Forbidden("only the organisation that submitted an object may delete it")
+            # a submission anonymous to members has its submitter in the sealed table only
+            sealed = tx.sealed_submitter(collection.pk, object_id)
+            if sealed != [reader.id] or any(r.submitter_org_id is not None for r in rows):
+                raise Forbidden("only the organisation that submitted an object may delete it")
         tx.delete_objects([row.seq for row in rows])
         return len(rows)
 

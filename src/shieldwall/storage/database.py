@@ -50,7 +50,11 @@ def create_database_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
-            poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+            **(
+                {"poolclass": NullPool}
+                if parsed.database in (None, "", ":memory:")
+                else {"pool_size": 20, "max_overflow": 40}
+            ),
         )
 
         @event.listens_for(engine, "connect")
@@ -61,6 +65,9 @@ def create_database_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+            cursor.execute("PRAGMA mmap_size=268435456")
+            cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.close()
             # SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode.
             dbapi_connection.create_function("lower", 1, _lower, deterministic=True)

@@ -40,7 +40,9 @@ body{{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-hei
 </ul></body></html>"""
 
 
-PUBLISH_INTERVAL_SECONDS = 60.0
+# Batches are published only by this periodic task, so a batch's date_added says no more
+# than "within these five minutes" about when any of its submissions arrived.
+PUBLISH_INTERVAL_SECONDS = 300.0
 log = logging.getLogger("shieldwall.web")
 
 

@@ -5,7 +5,8 @@ Contract: pure; ``created`` (microseconds since the epoch) is every object's
 ids of SDOs, SROs and the bundle.  The bundle holds one ``report`` whose ``object_refs``
 name every other object; one ``indicator`` per extracted indicator (``pattern_type``
 ``stix``) with a ``based-on`` relationship to its observable; one SCO per indicator
-(``ipv4-addr``, ``ipv6-addr``, ``domain-name``, ``url``, ``email-addr``, ``file``) with the
+(``ipv4-addr``, ``ipv6-addr``, ``domain-name``, ``url``, ``email-addr``, ``file``; none for
+a URL written without scheme, which is no valid ``url`` value) with the
 deterministic UUIDv5 id of STIX 2.1 §2.9 (:func:`sco_id`); ``attack-pattern`` objects with
 MITRE's external reference; ``malware`` (``is_family`` true) and ``tool`` objects;
 ``vulnerability`` objects for CVE ids; ``indicates`` relationships from every indicator to
@@ -144,12 +145,15 @@ def to_bundle(
             pattern_version="2.1",
             valid_from=timestamp,
         )
-        sco = observable(indicator)
-        if markings:
-            sco.update(markings)
-        observables.setdefault(str(sco["id"]), sco)
         objects.append(ind)
-        objects.append(relationship("based-on", ind, sco))
+        if indicator.kind == "url" and "://" not in indicator.value:
+            pass  # a URL written without scheme is no valid url SCO: the pattern stands alone
+        else:
+            sco = observable(indicator)
+            if markings:
+                sco.update(markings)
+            observables.setdefault(str(sco["id"]), sco)
+            objects.append(relationship("based-on", ind, sco))
         if len(malware) == 1:
             objects.append(relationship("indicates", ind, malware[0]))
     objects.extend(observables.values())

@@ -40,6 +40,7 @@ class Layout:
         self._cells: dict[int, list[Cell]] = {}
         self._header_lines: set[int] = set()
         self._find_tables()
+        self._classify_lines()
 
     # -- lines
     def line_of(self, position: int) -> int:
@@ -106,26 +107,41 @@ class Layout:
         begin = cell.start if cell else self.starts[self.line_of(position)]
         return self.text[max(begin, position - width) : position]
 
-    def labels(self, position: int, limit: int = 2) -> list[str]:
-        """Up to ``limit`` heading-like lines above the block holding ``position``."""
-        found: list[str] = []
-        index = self.line_of(position) - 1
-        steps = 0
-        while index >= 0 and len(found) < limit and steps < 400:
-            steps += 1
+    def labels(self, position: int) -> list[str]:
+        """Up to two heading-like lines above the block holding ``position``: the nearest
+        label line, and the one above it when only blank lines or table rows separate them."""
+        first = self._previous_label[self.line_of(position)]
+        if first < 0:
+            return []
+        found = [self._label_text(first)]
+        second = self._previous_label[first]
+        if second >= 0 and self._previous_other[first] < second:
+            found.append(self._label_text(second))
+        return found
+
+    def _label_text(self, index: int) -> str:
+        return _LIST_MARK.sub("", self.line(index).strip())
+
+    def _classify_lines(self) -> None:
+        """For every line, the nearest label line above it and the nearest other line
+        (neither blank, nor a table data row, nor a label) above it; -1 when none."""
+        count = len(self.starts)
+        self._previous_label = [-1] * count
+        self._previous_other = [-1] * count
+        label, other = -1, -1
+        for index in range(count):
+            self._previous_label[index] = label
+            self._previous_other[index] = other
             line = self.line(index).strip()
-            index -= 1
-            if not line or (index + 1 in self._cells and index + 1 not in self._header_lines):
+            if not line or (index in self._cells and index not in self._header_lines):
                 continue
             body = _LIST_MARK.sub("", line)
             if (
                 len(body) <= 120
                 and _WORD.search(body)
                 and (" " in body or len(body) <= 40)
-                and not _VALUE_LIKE.search(body.replace("SHA-1", "").replace("SHA1", ""))
+                and not _VALUE_LIKE.search(body)
             ):
-                found.append(body)
-                continue
-            if found:
-                break
-        return found
+                label = index
+            else:
+                other = index

@@ -39,8 +39,10 @@ def inet_aton(text: str) -> int | None:
         if index >= size or text[index] not in _DEC:
             return None
         # strtoul(text, &end, 0): 0x → hex (if a hex digit follows), leading 0 → octal.
-        if text[index] == "0" and text[index + 1 : index + 2] in ("x", "X") and (
-            index + 2 < size and text[index + 2] in _HEX
+        if (
+            text[index] == "0"
+            and text[index + 1 : index + 2] in ("x", "X")
+            and (index + 2 < size and text[index + 2] in _HEX)
         ):
             start, digits, base = index + 2, _HEX, 16
         elif text[index] == "0":
@@ -192,6 +194,6 @@ class NetworkIndex(Generic[T]):
         high = low | ((1 << shift) - 1)
         starts = self._starts[bits]
         for position in range(bisect_left(starts, low), bisect_right(starts, high)):
-            start, stored, payload = rows[position]
+            _, stored, payload = rows[position]
             if stored >= length:
                 yield payload

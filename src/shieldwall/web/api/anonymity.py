@@ -153,7 +153,8 @@ async def submit(request: Request) -> Response:
         tlp,
         scope,
     )
-    await run_in_threadpool(anonymity.publish_ready, hub)
+    # Publication is left to the periodic task (web/app.py): publishing here would date
+    # the batch to this request.
     return _json(
         {"receipt": redeemed.receipt, "objects": redeemed.objects, "removed": redeemed.removed}, 202
     )
