@@ -15,6 +15,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "services": ("storage", "web", "cli", "bootstrap", "asgi", "settings"),
     "storage": ("web", "cli", "bootstrap", "asgi"),
     "web": ("storage", "cli"),
+    "client": ("services", "storage", "web", "cli", "bootstrap", "asgi", "settings"),
 }
 
 

@@ -105,6 +105,9 @@ def test_revocation_takes_effect_at_once_and_use_is_recorded(sqlite_hub: Hub) ->
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     (info,) = admin.list_keys(sqlite_hub, "Bank")
     assert info.last_used_at is not None
+    uses = [e for e in audit.entries(sqlite_hub) if e.action == "key.use"]
+    assert [e.actor for e in uses] == ["Bank"]
+    assert key not in uses[0].detail  # the key id is recorded, never the secret
     admin.revoke_key(sqlite_hub, key)
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401

@@ -315,10 +315,13 @@ def key_id_of(key: str) -> str:
     return match.group(1) if match else ""
 
 
-def record_key_use(hub: Hub, key_id: str) -> None:
-    """Note when a key was last used (shown by ``shieldwall key list``)."""
+def record_key_use(hub: Hub, organisation: Organisation, key_id: str) -> None:
+    """Note that a key is in use: its last-used time (``shieldwall key list``) and an audit
+    entry. The web layer calls this at most every few minutes per key and process."""
     with hub.store.write() as tx:
-        tx.touch_key(key_id, hub.clock.now())
+        now = hub.clock.now()
+        tx.touch_key(key_id, now)
+        audit.record(tx, now, organisation.name, "key.use", {"key_id": key_id})
 
 
 def authenticate(hub: Hub, key: str) -> Organisation:

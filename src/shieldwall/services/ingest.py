@@ -85,7 +85,8 @@ def _prepare(
         # fixes its content, so it is stored exactly as defined.
         level = Tlp.CLEAR
     else:
-        level = tlp_from_markings(obj.get("object_marking_refs")) or hub.config.default_tlp
+        marked = tlp_from_markings(obj.get("object_marking_refs"))
+        level = hub.config.default_tlp if marked is None else marked  # CLEAR is 0: no `or`
         body["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), level)
     if attribution is not Attribution.ATTRIBUTED and "created" in body:
         body["created_by_ref"] = anonymous_identity

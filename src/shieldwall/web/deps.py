@@ -32,5 +32,5 @@ def current_org(request: Request) -> Organisation:
     now = time.monotonic()
     if now - touched.get(key_id, -KEY_TOUCH_SECONDS) >= KEY_TOUCH_SECONDS:
         touched[key_id] = now
-        admin.record_key_use(hub, key_id)
+        admin.record_key_use(hub, organisation, key_id)
     return organisation
