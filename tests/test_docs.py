@@ -36,3 +36,27 @@ def test_every_command_is_documented() -> None:
     assert "shieldwall org add" in commands
     for command in commands:
         assert f"`{command}" in text, f"{command} is missing from docs/cli.md"
+
+
+def test_every_promise_names_tests_that_exist() -> None:
+    """docs/promises.md: each referenced test module and test function exists."""
+    import re
+
+    root = DOCS.parent
+    text = (DOCS / "promises.md").read_text()
+    references = re.findall(r"`(tests/[\w/]+\.py)((?:::\w+)?)`", text)
+    assert len(references) >= 20
+    module = None
+    for path, function in references:
+        module = root / path
+        assert module.exists(), path
+        if function:
+            assert f"def {function[2:]}(" in module.read_text(), f"{path}{function}"
+    # "::name" shorthand continues the previous module: check those too
+    for line in text.splitlines():
+        current = None
+        for match in re.finditer(r"`(tests/[\w/]+\.py)?(::\w+)?`", line):
+            if match.group(1):
+                current = root / match.group(1)
+            elif match.group(2) and current is not None:
+                assert f"def {match.group(2)[2:]}(" in current.read_text(), match.group(2)
