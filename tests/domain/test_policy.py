@@ -108,7 +108,7 @@ def _decode_organisation(value: int) -> Organisation:
         sector=Sector(bits.choice(SECTORS)),
         country=bits.choice(COUNTRIES),
         role=bits.choice([Role.MEMBER, Role.MEMBER, Role.GOVERNMENT, Role.OPERATOR]),
-        groups=frozenset(bit for bit in GROUPS if bits.take(1)),
+        groups=frozenset(group for group in GROUPS if bits.take(1)),
     )
 
 

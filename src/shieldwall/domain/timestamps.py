@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from shieldwall.domain.errors import InvalidInput
 
-_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$", re.ASCII
+)
 _EPOCH_DAYS_CACHE: dict[tuple[int, int, int], int] = {}
 MAX_MICROS = 253402300799999999  # 9999-12-31T23:59:59.999999Z
 

@@ -107,7 +107,7 @@ def _prepare(
         tlp=int(level),
         audience=audience_keys(label),
         submitter_org_id=submitter_id if attribution is Attribution.ATTRIBUTED else None,
-        body=orjson.dumps(body).decode(),
+        body=_serialise(body, valid.id),
         refs=" ".join(sorted(refs)) if refs else None,
         sealed_org_id=submitter_id if attribution is Attribution.ANONYMOUS else None,
     )
@@ -118,6 +118,13 @@ def _prepare(
         scope,
         created_by if isinstance(created_by, str) else None,
     )
+
+
+def _serialise(body: dict[str, object], object_id: str) -> str:
+    try:
+        return orjson.dumps(body).decode()
+    except orjson.JSONEncodeError as exc:  # e.g. nesting deeper than orjson writes (254)
+        raise InvalidStix(f"{object_id}: the object cannot be stored: {exc}", object_id) from None
 
 
 def _claimed_version(obj: object, fallback: str) -> str:
@@ -131,7 +138,7 @@ def _claimed_version(obj: object, fallback: str) -> str:
 
 
 def _object_id(obj: object) -> str:
-    if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str) and obj["id"]:
         return str(obj["id"])[:300]
     return "(no id)"
 

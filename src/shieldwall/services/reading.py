@@ -74,14 +74,25 @@ def _present(tx: ReadTx, rows: list[ObjectRow], view: ReaderFilter) -> list[Serv
 
 
 def _page(tx: ReadTx, collection: CollectionRecord, query: ObjectQuery, view: ReaderFilter) -> Page:
-    rows = tx.find_objects(collection.pk, query, view, query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    """One page of what the reader receives. Rows withheld by ``domain.references`` are
+    skipped *before* ``more`` and ``next`` are decided, so neither betrays them: the page
+    reads on until ``limit`` objects can be served and one more is known to follow."""
+    served: list[Served] = []
+    cursor = query.cursor
+    while len(served) <= query.limit:
+        wanted = query.limit + 1 - len(served)
+        rows = tx.find_objects(collection.pk, replace(query, cursor=cursor), view, wanted)
+        served.extend(_present(tx, rows, view))
+        if len(rows) < wanted:
+            break  # the collection holds no more rows for this reader
+        cursor = Cursor(rows[-1].date_added, rows[-1].seq)
+    more = len(served) > query.limit
+    items = served[: query.limit]
     token = None
-    if more and rows:
-        last = rows[-1]
+    if more and items:
+        last = items[-1].row
         token = encode_cursor(Cursor(last.date_added, last.seq), query.fingerprint())
-    return Page(_present(tx, rows, view), more, token)
+    return Page(items, more, token)
 
 
 def list_objects(hub: Hub, reader: Organisation, collection_id: str, query: ObjectQuery) -> Page:

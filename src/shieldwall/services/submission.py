@@ -29,8 +29,8 @@ def apply_marking(items: list[object], tlp: Tlp | None, scope: Scope | None) -> 
         obj: dict[str, object] = dict(item)
         if tlp is not None:
             obj["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), tlp)
-        if scope is not None:
-            obj = with_scope(obj, scope)
+        if scope is not None and isinstance(obj.get("extensions", {}), dict):
+            obj = with_scope(obj, scope)  # (malformed extensions are reported by ingest)
         marked.append(obj)
     return marked
 

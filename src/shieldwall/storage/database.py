@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from shieldwall.domain.errors import Conflict, ShieldwallError
+from shieldwall.domain.errors import Conflict, InvalidInput, ShieldwallError
 from shieldwall.storage.repository import SqlTx
 
 
@@ -114,6 +114,10 @@ class Database:
             yield
         except IntegrityError as exc:
             raise Conflict(f"the change clashes with stored data: {exc.orig}") from exc
+        except DataError as exc:  # e.g. a NUL character, which PostgreSQL text cannot hold
+            raise InvalidInput(
+                f"the request holds a value the database cannot store: {exc.orig}"
+            ) from exc
         except OperationalError as exc:
             raise StorageUnavailable(f"the database is unavailable: {exc.orig}") from exc
 

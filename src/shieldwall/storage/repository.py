@@ -12,7 +12,21 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import NamedFromClause
@@ -686,20 +700,25 @@ class SqlTx:
         )
         return [self._epoch(row) for row in rows]
 
+    def _insert_ignoring_duplicates(self, table: Table, values: dict[str, object]) -> None:
+        """INSERT that does nothing when the row exists (a lost race is not an error)."""
+        if self.is_sqlite:
+            statement: Any = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+        else:
+            statement = postgresql_insert(table).values(**values).on_conflict_do_nothing()
+        self.connection.execute(statement)
+
     def add_token_epoch(self, epoch: TokenEpoch) -> None:
-        exists_already = self.connection.execute(
-            select(token_epochs.c.epoch).where(token_epochs.c.epoch == epoch.epoch)
-        ).first()
-        if exists_already is None:
-            self.connection.execute(
-                insert(token_epochs).values(
-                    epoch=epoch.epoch,
-                    seed=epoch.seed,
-                    public_key=epoch.public_key,
-                    not_before=epoch.not_before,
-                    not_after=epoch.not_after,
-                )
-            )
+        self._insert_ignoring_duplicates(
+            token_epochs,
+            {
+                "epoch": epoch.epoch,
+                "seed": epoch.seed,
+                "public_key": epoch.public_key,
+                "not_before": epoch.not_before,
+                "not_after": epoch.not_after,
+            },
+        )
 
     def tokens_issued(self, org_id: int, epoch: int) -> int:
         value = self.connection.execute(
@@ -710,7 +729,12 @@ class SqlTx:
         return int(value or 0)
 
     def add_tokens_issued(self, org_id: int, epoch: int, count: int, quota: int) -> bool:
-        updated = self.connection.execute(
+        if count > quota:
+            return False
+        self._insert_ignoring_duplicates(
+            token_issuance, {"org_id": org_id, "epoch": epoch, "issued": 0}
+        )
+        updated = self.connection.execute(  # row-locked: concurrent issuers queue here
             update(token_issuance)
             .where(
                 token_issuance.c.org_id == org_id,
@@ -719,14 +743,7 @@ class SqlTx:
             )
             .values(issued=token_issuance.c.issued + count)
         )
-        if updated.rowcount:
-            return True
-        if self.tokens_issued(org_id, epoch) > 0 or count > quota:
-            return False
-        self.connection.execute(
-            insert(token_issuance).values(org_id=org_id, epoch=epoch, issued=count)
-        )
-        return True
+        return bool(updated.rowcount)
 
     def spend_token(self, token_hash: str, epoch: int) -> None:
         try:

@@ -142,6 +142,7 @@ objects = Table(
 )
 Index("ix_objects_paging", objects.c.collection_pk, objects.c.date_added, objects.c.seq)
 Index("ix_objects_type", objects.c.collection_pk, objects.c.stix_type, objects.c.date_added)
+Index("ix_objects_stix_id", objects.c.stix_id)  # references across collections (hidden_ids)
 
 object_audience = Table(
     "object_audience",

@@ -20,7 +20,7 @@ from shieldwall.web.api.routes import router as api_router
 from shieldwall.web.errors import install_error_handlers
 from shieldwall.web.health import Metrics
 from shieldwall.web.health import router as health_router
-from shieldwall.web.security import RateLimiter, security_headers
+from shieldwall.web.security import BodyLimit, RateLimiter, security_headers
 from shieldwall.web.taxii.routes import router as taxii_router
 
 _HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -86,6 +86,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.key_touches = {}
     app.middleware("http")(app.state.metrics.middleware)
     app.middleware("http")(security_headers)
+    app.add_middleware(BodyLimit, limit=hub.config.max_content_length)
     install_error_handlers(app)
     app.include_router(taxii_router)
     app.include_router(api_router)

@@ -11,6 +11,7 @@ import logging
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -85,6 +86,14 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return error_response(request, 400, "Bad Request", problems or "invalid request")
 
+    async def model_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg')}"
+            for error in exc.errors()
+        )
+        return error_response(request, 400, "Bad Request", problems or "invalid request")
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(
@@ -97,4 +106,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ShieldwallError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ValidationError, model_error)
     app.add_exception_handler(Exception, unexpected)

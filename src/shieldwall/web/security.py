@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shieldwall.domain.errors import RateLimited
 
@@ -61,3 +62,61 @@ class RateLimiter:
                     retry_after=wait,
                 )
             self._buckets[key_id] = (tokens - 1.0, now)
+
+
+class BodyLimit:
+    """ASGI middleware: no request body larger than ``limit`` bytes reaches any route.
+
+    A declared ``Content-Length`` over the limit is refused before reading. Otherwise the
+    body is read here (routes read whole bodies anyway), and refused with 413 as soon as it
+    passes the limit; a body within it is handed to the route unchanged."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _too_large(scope, receive, send, self.limit)
+                return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await _too_large(scope, receive, send, self.limit)
+                return
+            if not message.get("more_body", False):
+                break
+        pending = iter(messages)
+
+        async def replay() -> Message:
+            try:
+                return next(pending)
+            except StopIteration:
+                return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    from shieldwall.web.errors import error_response
+
+    request = Request(scope, receive)
+    response = error_response(
+        request,
+        413,
+        "Payload Too Large",
+        f"the body is larger than this hub's limit of {limit} bytes",
+    )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    await response(scope, receive, send)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shieldwall.domain.errors import PatternSyntaxError
+from shieldwall.domain.matching.ids import compact
 from shieldwall.domain.matching.index import LikeIndex, PathIndex, RegexGroup, TypeIndex, add_entry
 from shieldwall.domain.matching.ip import parse_network
 from shieldwall.domain.matching.model import Rejection
@@ -42,6 +43,7 @@ from shieldwall.domain.matching.nodes import (
 from shieldwall.domain.matching.paths import (
     SDO_TYPES,
     Normaliser,
+    equality_key,
     hash_name,
     ip_family,
     normaliser,
@@ -97,8 +99,9 @@ class Index:
         found = self.paths.get((object_type, steps))
         if found is None:
             norm = normaliser(object_type, steps) if self.normalise else None
+            keyfn = equality_key(object_type, steps) if self.normalise else None
             loose = self.normalise and "hashes" in steps[:-1]
-            found = PathIndex(object_type, steps, norm, loose)
+            found = PathIndex(object_type, steps, norm, keyfn, loose)
             self.paths[object_type, steps] = found
             self.type(object_type).paths.append(found)
         return found
@@ -131,8 +134,15 @@ def _decoded(steps: tuple[PathStep, ...]) -> bool:
     return isinstance(last, str) and last.endswith(("_hex", "_bin"))
 
 
-def _equal_key(value: Literal) -> object:
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+def _equal_key(value: Literal, path: PathIndex) -> object:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, str) and path.keyfn is not None:
+        return path.keyfn(value)
+    return value
+
+
+_NOT_PLAIN = object()  # in Builder._plain_paths: the path takes no plain patterns
 
 
 class Builder:
@@ -140,13 +150,19 @@ class Builder:
 
     def __init__(self, normalise: bool) -> None:
         self.index = Index(normalise)
-        self._seen: set[str] = set()
+        self._seen: set[str | bytes] = set()
+        # (object type, path as parsed) -> its PathIndex, None (an SDO type: never matches) or
+        # _NOT_PLAIN; saves re-deriving the same few paths a million times.
+        self._plain_paths: dict[tuple[str, tuple[PathStep, ...]], object] = {}
 
     def add(self, indicator_id: str, text: str) -> None:
         if not indicator_id:
             self._reject(indicator_id, "the indicator id is empty")
             return
-        if indicator_id in self._seen:
+        # The compact id is what the index keeps: holding it here too costs nothing, while
+        # holding the id strings would fragment the heap under the index being built.
+        stored = compact(indicator_id)
+        if stored in self._seen:
             self._reject(indicator_id, "the indicator id appears twice")
             return
         try:
@@ -154,15 +170,28 @@ class Builder:
         except PatternSyntaxError as error:
             self._reject(indicator_id, error.message)
             return
-        self._seen.add(indicator_id)
+        self._seen.add(stored)
+        # The common case first: one bracket, one positive "=" on a string.
+        expression = pattern.expression
+        if type(expression) is ObservationExpression:
+            comparison = expression.comparison
+            if (
+                type(comparison) is Comparison
+                and comparison.operator == "="
+                and not comparison.negated
+                and type(comparison.value) is str
+                and self._add_equal(stored, comparison, comparison.value)
+            ):
+                self.index.count += 1
+                return
         try:
             plain = self._plain(pattern)
             if plain is not None and len(plain) == 1:
-                self._add_plain(indicator_id, plain[0])
+                self._add_plain(stored, plain[0])
             else:
                 self._add_compiled(indicator_id, pattern, ranked=plain is not None)
         except Unsupported as error:
-            self._seen.discard(indicator_id)
+            self._seen.discard(stored)
             self._reject(indicator_id, str(error))
             return
         self.index.count += 1
@@ -208,16 +237,40 @@ class Builder:
             return not any("/" in v for v in values if isinstance(v, str))
         return True
 
-    def _add_plain(self, indicator_id: str, comparison: Comparison) -> None:
+    def _add_equal(self, stored: str | bytes, comparison: Comparison, value: str) -> bool:
+        """Register a one-comparison ``=`` pattern as a plain one if it is; False if not."""
+        where = (comparison.object_type, comparison.path)
+        path = self._plain_paths.get(where, _NOT_PLAIN)
+        if path is _NOT_PLAIN and where not in self._plain_paths:
+            path = self._plain_path(comparison)
+            self._plain_paths[where] = path
+        if path is None:
+            return True  # an SDO type: never selected, so never matches
+        if not isinstance(path, PathIndex):
+            return False
+        if self.index.normalise and "/" in value and ip_family(path.object_type, path.steps):
+            return False  # "=" on a CIDR block: an address range
+        keyfn = path.keyfn
+        add_entry(path.equal, keyfn(value) if keyfn is not None else value, stored)
+        return True
+
+    def _plain_path(self, comparison: Comparison) -> PathIndex | object | None:
+        if comparison.object_type in SDO_TYPES:
+            return None
+        if _decoded(comparison.path):
+            return _NOT_PLAIN
+        return self.index.path(comparison.object_type, self.index.canonical(comparison.path))
+
+    def _add_plain(self, stored: str | bytes, comparison: Comparison) -> None:
         if comparison.object_type in SDO_TYPES:
             return  # never selected: the pattern can never match
         path = self.index.path(comparison.object_type, self.index.canonical(comparison.path))
         value = comparison.value
         values = value if isinstance(value, tuple) else (value,)
-        norm = path.norm
-        keys = {norm(v) if norm is not None else v for v in values if isinstance(v, str)}
+        keyfn = path.keyfn
+        keys = {keyfn(v) if keyfn is not None else v for v in values if isinstance(v, str)}
         for key in keys:
-            add_entry(path.equal, key, indicator_id)
+            add_entry(path.equal, key, stored)
 
     # --- compiled patterns
 
@@ -339,7 +392,7 @@ class Builder:
                 if block is not None and block[2] < block[0]:
                     path.blocks.add(block, leaf)
                 else:
-                    keys.add(_equal_key(lit))
+                    keys.add(_equal_key(lit, path))
             for key in keys:
                 add_entry(path.equal, key, leaf)
         elif operator in ("ISSUBSET", "ISSUPERSET"):

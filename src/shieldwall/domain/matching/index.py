@@ -4,6 +4,7 @@ Every observed value at a path is looked up, never every pattern tried:
 
 * ``equal``: dict from the (normalised) value to the entries of ``=`` and ``IN`` comparisons;
   an entry is an indicator id (a plain pattern: a hit *is* a match) or ``Leaf``\\ s;
+  string keys are normalised (hash values become their bytes);
 * ``blocks``/``subset``/``superset``: ``NetworkIndex``\\ es for ``=`` on a CIDR block (with
   normalisation), ``ISSUBSET`` and ``ISSUPERSET``;
 * ``like``: exact, prefix (``'http://x/%'``) and suffix (``'%.evil.com'``) tables by length;
@@ -19,6 +20,7 @@ pattern's hit on a string value is exact).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from shieldwall.domain.matching.ip import NetworkIndex, parse_network
 from shieldwall.domain.matching.nodes import Leaf
@@ -28,8 +30,8 @@ from shieldwall.domain.patterns import PathStep
 
 __all__ = ["Entry", "LikeIndex", "PathIndex", "RegexGroup", "TypeIndex", "add_entry"]
 
-Entry = str | Leaf | list[str | Leaf]
-Candidate = str | Leaf
+Candidate = str | bytes | Leaf  # an indicator id (see ``ids``) or a leaf to confirm
+Entry = Candidate | list[Candidate]
 _CHUNK = 200  # alternatives per combined regex
 
 
@@ -160,19 +162,28 @@ class LikeIndex:
 
 
 class PathIndex:
-    """Everything indexed for one (object type, path)."""
+    """Everything indexed for one (object type, path).
+
+    ``norm`` normalises string values for the tests; ``keyfn`` makes their ``equal`` keys.
+    """
 
     __slots__ = (
-        "blocks", "equal", "groups", "like", "loose", "norm", "object_type", "scan", "steps",
-        "subset", "superset",
+        "blocks", "equal", "groups", "keyfn", "like", "loose", "norm", "object_type", "scan",
+        "steps", "subset", "superset",
     )  # fmt: skip
 
     def __init__(
-        self, object_type: str, steps: tuple[PathStep, ...], norm: Normaliser | None, loose: bool
+        self,
+        object_type: str,
+        steps: tuple[PathStep, ...],
+        norm: Normaliser | None,
+        keyfn: Callable[[str], object] | None,
+        loose: bool,
     ) -> None:
         self.object_type = object_type
         self.steps = steps
         self.norm = norm
+        self.keyfn = keyfn
         self.loose = loose
         self.equal: dict[object, Entry] = {}
         self.blocks: NetworkIndex[Leaf] = NetworkIndex()
@@ -201,7 +212,7 @@ class PathIndex:
     def key(self, value: object) -> object:
         """The ``equal`` key for an observed value, or None (not looked up)."""
         if type(value) is str:
-            return self.norm(value) if self.norm is not None else value
+            return self.keyfn(value) if self.keyfn is not None else value
         if type(value) is bytes:
             return value.decode("latin-1")
         if type(value) is int or type(value) is float or type(value) is bool:

@@ -18,10 +18,16 @@ from operator import attrgetter
 from shieldwall.domain.errors import InvalidInput, PatternSyntaxError
 from shieldwall.domain.matching.compiler import Builder, Index
 from shieldwall.domain.matching.evaluate import Timeline, evaluate
+from shieldwall.domain.matching.ids import expand
 from shieldwall.domain.matching.index import Candidate, Entry, PathIndex
 from shieldwall.domain.matching.model import Match, Observation, Rejection
 from shieldwall.domain.matching.nodes import VALUE, Compiled, Leaf
-from shieldwall.domain.matching.paths import SDO_TYPES, ipv4_text, select, suspect_ipv4_batch
+from shieldwall.domain.matching.paths import (
+    SDO_TYPES,
+    hex_key,
+    ipv4_text,
+    select,
+)
 from shieldwall.domain.patterns import Comparison, ObservationExpression, PathStep, parse_pattern
 
 __all__ = ["Matcher"]
@@ -58,18 +64,32 @@ def _nest(object_type: str, steps: tuple[PathStep, ...], value: object) -> dict[
 
 
 def _bulk(path: PathIndex, values: Sequence[object]) -> list[Entry | None] | None:
-    """Equality lookups of all values at C speed, or None if some value needs the slow path."""
+    """Equality lookups of all values at C speed, or None if some value needs the slow path.
+
+    Normalising works on the values joined into one string where it can (one ``lower()`` of
+    a megabyte beats a million calls).  Hash keys come from ``bytes.fromhex``, which also skips
+    spaces between digit pairs: the caller confirms hits on those.
+    """
     get = path.equal.get
-    norm = path.norm
+    keyfn = path.keyfn
     try:
-        if norm is None:
+        if keyfn is None:
             return list(map(get, values))
-        if norm is str.lower:
-            return list(map(get, map(str.lower, values)))  # type: ignore[arg-type]
-        if norm is ipv4_text and not suspect_ipv4_batch(values):  # type: ignore[arg-type]
+        if keyfn is hex_key:
+            return list(map(get, map(bytes.fromhex, values)))  # type: ignore[arg-type]
+        joined = "\n".join(values)  # type: ignore[arg-type]
+        if keyfn is str.lower:
+            lowered = joined.lower()
+            if lowered == joined:
+                return list(map(get, values))
+            keys = lowered.split("\n")
+            if len(keys) != len(values):  # a value holds a line break
+                keys = list(map(str.lower, values))  # type: ignore[arg-type]
+            return list(map(get, keys))
+        if keyfn is ipv4_text and "/" not in joined:
             return list(map(get, values))
-        return list(map(get, map(norm, values)))  # type: ignore[arg-type]
-    except (TypeError, AttributeError):  # an unhashable or non-string value
+        return list(map(get, map(keyfn, values)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # not all strings, or not all hex
         return None
 
 
@@ -123,7 +143,7 @@ class Matcher:
     def match(self, observations: Sequence[Observation]) -> list[Match]:
         """Every indicator whose pattern matches ``observations``, sorted by indicator id."""
         types = self._index.types
-        single: dict[str, int] = {}
+        single: dict[str | bytes, int] = {}
         ranked: dict[Compiled, tuple[int, int]] = {}
         pending: dict[Compiled, dict[int, set[int]]] = {}
         for position, observation in enumerate(observations):
@@ -136,16 +156,15 @@ class Matcher:
                 for path in type_index.paths:
                     for value in select(objects, obj, path.steps, path.loose):
                         for entry in path.candidates(value):
-                            if type(entry) is str:
-                                if entry not in single:
-                                    single[entry] = position
-                            else:
-                                _hit(entry, value, position, ranked, pending)  # type: ignore[arg-type]
+                            if isinstance(entry, Leaf):
+                                _hit(entry, value, position, ranked, pending)
+                            elif entry not in single:
+                                single[entry] = position
                 for leaf in type_index.absent:
                     if not select(objects, obj, leaf.steps, leaf.loose):
                         brackets = pending.setdefault(leaf.pattern, {})
                         brackets.setdefault(leaf.bracket, set()).add(position)
-        results = [Match(indicator_id, (position,)) for indicator_id, position in single.items()]
+        results = [Match(expand(stored), (position,)) for stored, position in single.items()]
         results.extend(Match(p.indicator_id, (position,)) for p, (_, position) in ranked.items())
         if pending:
             timeline = Timeline(observations)
@@ -189,7 +208,10 @@ class Matcher:
                 for position in compress(range(len(found)), found):
                     entry = found[position]
                     assert entry is not None
-                    entries = entry if isinstance(entry, list) else [entry]
+                    if path.keyfn is hex_key:  # confirm: see _bulk
+                        entries = path.candidates(values[position])
+                    else:
+                        entries = entry if isinstance(entry, list) else [entry]
                     _emit(out, position, entries, values[position], context)
                 return out
         for position, value in enumerate(values):
@@ -230,10 +252,11 @@ def _emit(
     seen: set[str] = set()
     lone: list[Observation] = []
     for entry in entries:
-        if isinstance(entry, str):
-            if entry not in seen:
-                seen.add(entry)
-                out.append((position, entry))
+        if not isinstance(entry, Leaf):
+            indicator_id = expand(entry)
+            if indicator_id not in seen:
+                seen.add(indicator_id)
+                out.append((position, indicator_id))
             continue
         pattern = entry.pattern
         if pattern.indicator_id in seen or (entry.kind == VALUE and not entry.test(value)):

@@ -11,7 +11,8 @@ string, undecodable hex) the value drops out too.
 Normalisation (``Matcher.compile(..., normalise=True)``, the default) makes equality, ``IN``
 and ``LIKE`` forgiving where case or spelling carries no meaning: hash values (but not SSDEEP)
 and hash names (``SHA-256`` = ``SHA256`` = ``sha256``), ``domain-name:value`` and
-``email-addr:value`` in lower case, IP addresses in canonical text.  With ``normalise=False``
+``email-addr:value`` in lower case, IPv6 addresses in RFC 5952 text, no ``/32`` or ``/128``
+on a single address.  With ``normalise=False``
 comparisons are exact, as in stix2-matcher.
 """
 
@@ -26,8 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from shieldwall.domain.patterns import PathStep
 
 __all__ = [
-    "SDO_TYPES", "Normaliser", "hash_name", "ip_family", "ipv4_text", "ipv6_text",
-    "normaliser", "select", "suspect_ipv4_batch",
+    "SDO_TYPES", "Normaliser", "equality_key", "hash_name", "hex_key", "ip_family", "ipv4_text",
+    "ipv6_text", "normaliser", "select",
 ]  # fmt: skip
 
 # stix2-matcher (STIX 2.1 mode) never selects objects of these types: they are SDOs, not SCOs.
@@ -117,20 +118,13 @@ def hash_name(name: str) -> str:
     return name.upper().replace("-", "").replace("_", "")
 
 
-_QUAD = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:/([0-9]{1,2}))?")
-
-
 def ipv4_text(text: str) -> str:
-    """Canonical dotted quad: no leading zeros, no ``/32``; other text unchanged."""
-    match = _QUAD.fullmatch(text)
-    if match is None:
-        return text
-    octets = [int(part) for part in match.groups()[:4]]
-    length = match.group(5)
-    if max(octets) > 255 or (length is not None and int(length) > 32):
-        return text
-    address = ".".join(map(str, octets))
-    return address if length is None or int(length) == 32 else f"{address}/{int(length)}"
+    """``a.b.c.d/32`` → ``a.b.c.d``; other text unchanged.
+
+    Leading zeros are left alone on purpose: ``010.0.0.1`` is 8.0.0.1 to inet_aton and
+    10.0.0.1 to most log parsers, so it is no address we could name canonically.
+    """
+    return text[:-3] if text.endswith("/32") else text
 
 
 # Lower-case text that passes this test and has "::" only for two or more groups is already in
@@ -157,17 +151,26 @@ def ipv6_text(text: str) -> str:
     return canonical if int(length) == 128 else f"{canonical}/{int(length)}"
 
 
-_SUSPECT_V4 = re.compile(r"(?:^|[.\n])0[0-9]|/")
-
-
-def suspect_ipv4_batch(values: Sequence[str]) -> bool:
-    """Whether any of ``values`` might not be canonical (leading zeros or a ``/``)."""
-    return _SUSPECT_V4.search("\n".join(values)) is not None
-
-
 def ip_family(object_type: str, steps: Sequence[PathStep]) -> bool:
     """Whether the path is an IP address value (``ipv4-addr:value``, ``ipv6-addr:value``)."""
     return object_type in ("ipv4-addr", "ipv6-addr") and tuple(steps) == ("value",)
+
+
+def hex_key(text: str) -> bytes | str:
+    """Equality key of a hash value: its bytes when it is hex (any case), else lower case."""
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        return text.lower()
+    return data if len(text) == 2 * len(data) else text.lower()
+
+
+def equality_key(object_type: str, steps: Sequence[PathStep]) -> Callable[[str], object] | None:
+    """The key of a string value in equality tables when normalising (hashes: bytes)."""
+    norm = normaliser(object_type, steps)
+    if norm is str.lower and steps[-2:-1] == ("hashes",):
+        return hex_key
+    return norm
 
 
 def normaliser(object_type: str, steps: Sequence[PathStep]) -> Normaliser | None:

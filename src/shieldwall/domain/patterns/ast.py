@@ -44,11 +44,8 @@ class Binary:
 
 
 Scalar: TypeAlias = str | bool | int | float | Timestamp | Hex | Binary
-
 Value: TypeAlias = Scalar | tuple[Scalar, ...]  # a tuple is an IN list
-
 PathStep: TypeAlias = str | int | Literal["*"]  # key, list index, any index ("[*]")
-
 Operator: TypeAlias = Literal[
     "=", "!=", "<", "<=", ">", ">=", "IN", "LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET", "EXISTS"
 ]

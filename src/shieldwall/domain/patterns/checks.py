@@ -34,7 +34,6 @@ _HEX_DIGITS = {
     "SHA-224": (56,), "SHA-256": (64,), "SHA-384": (96,), "SHA-512": (128,), "SHA3-224": (56,),
     "SHA3-256": (64,), "SHA3-384": (96,), "SHA3-512": (128,), "WHIRLPOOL": (128,),
 }  # fmt: skip
-
 _HASHES = {
     name.replace("-", ""): (name, re.compile("|".join(f"[a-fA-F0-9]{{{n}}}" for n in lengths)))
     for name, lengths in _HEX_DIGITS.items()

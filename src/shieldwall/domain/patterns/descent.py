@@ -3,7 +3,8 @@
 ``STIXPattern.g4``.
 
 Observation level: FOLLOWEDBY binds loosest, then OR, then AND, then qualifiers (WITHIN,
-REPEATS, START/STOP); comparison level: OR binds looser than AND.  Every error is a
+REPEATS, START/STOP); comparison level: OR binds looser than AND.  The tables of operators,
+joiners and qualifier keywords the rules consult are defined here.  Every error is a
 ``PatternSyntaxError`` whose position (a 0-based character offset) is computed only when the
 error is raised.
 """
@@ -26,6 +27,7 @@ from shieldwall.domain.patterns.ast import (
     ObservationExpr,
     ObservationExpression,
     ObservationOr,
+    Operator,
     PathStep,
     Qualified,
     Qualifier,
@@ -39,15 +41,10 @@ from shieldwall.domain.patterns.ast import (
 from shieldwall.domain.patterns.checks import _hash_problem, _names, _object_types
 from shieldwall.domain.patterns.lexer import (
     _DIGITS,
-    _JOINERS,
     _KEYWORDS,
     _NAME_START,
     _NUMBER_START,
-    _OPERATORS,
-    _ORDERING,
-    _QUALIFIERS,
     _SHAPES,
-    _STRING_ONLY,
     _TOKEN,
     _bad_character,
     _is_name,
@@ -55,6 +52,16 @@ from shieldwall.domain.patterns.lexer import (
     _unescape,
 )
 from shieldwall.domain.timestamps import parse_timestamp
+
+_OPERATORS: dict[str, Operator] = {
+    "=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+    "IN": "IN", "LIKE": "LIKE", "MATCHES": "MATCHES", "ISSUBSET": "ISSUBSET",
+    "ISSUPERSET": "ISSUPERSET",
+}  # fmt: skip
+_STRING_ONLY = frozenset(("LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"))
+_ORDERING = frozenset(("<", "<=", ">", ">="))
+_JOINERS = frozenset(("FOLLOWEDBY", "OR", "AND"))
+_QUALIFIERS = frozenset(("WITHIN", "REPEATS", "START"))
 
 
 class _Parser:

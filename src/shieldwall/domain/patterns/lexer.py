@@ -1,5 +1,5 @@
 """Tokens of the STIX 2.1 pattern language (STIX 2.1 §9; the lexer rules of the OASIS
-grammar ``STIXPattern.g4``), the keyword and operator tables, and lexeme-level helpers.
+grammar ``STIXPattern.g4``), the keyword tables, and lexeme-level helpers.
 
 Keywords are upper case, ``true``/``false`` lower case, ``/* */`` and ``//`` comments are
 whitespace.  ``_TOKEN.findall`` splits a text into lexemes (strings), ending with ``""``; an
@@ -10,8 +10,6 @@ invalid character becomes a one-character lexeme that the parser reports with
 from __future__ import annotations
 
 import re
-
-from shieldwall.domain.patterns.ast import Operator
 
 # findall() returns every token as a string, then "" for the end of the text.  The alternatives
 # are ordered so that the first to match is the token ANTLR's longest-match lexer would make.
@@ -32,36 +30,16 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
-_LEADING = re.compile(r"[\s(]*")
-
 _KEYWORDS = frozenset(
     (
         "AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET", "EXISTS",
         "LAST", "IN", "START", "STOP", "SECONDS", "WITHIN", "REPEATS", "TIMES",
     )
 )  # fmt: skip
-
 _RESERVED = _KEYWORDS | {"true", "false"}
-
 _NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
-
 _NUMBER_START = frozenset("0123456789+-.")
-
 _DIGITS = frozenset("0123456789")
-
-_OPERATORS: dict[str, Operator] = {
-    "=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
-    "IN": "IN", "LIKE": "LIKE", "MATCHES": "MATCHES", "ISSUBSET": "ISSUBSET",
-    "ISSUPERSET": "ISSUPERSET",
-}  # fmt: skip
-
-_STRING_ONLY = frozenset(("LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"))
-
-_ORDERING = frozenset(("<", "<=", ">", ">="))
-
-_JOINERS = frozenset(("FOLLOWEDBY", "OR", "AND"))
-
-_QUALIFIERS = frozenset(("WITHIN", "REPEATS", "START"))
 
 _SHAPES = {
     "t": "timestamp literal t'{}' is not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.fraction]Z)",

@@ -2,8 +2,8 @@
 
 Most indicators have the shape ``[type:path = 'text']``, perhaps several joined by OR; a
 regular expression reads that shape alone (the fast path) and anything else goes to the
-recursive-descent parser in :mod:`~shieldwall.domain.patterns.descent`.  Both give the same
-AST and the same errors (tested).
+recursive-descent parser in :mod:`~shieldwall.domain.patterns.descent`, which gives the same
+AST for every text the fast path reads (tested).
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from shieldwall.domain.patterns.ast import (
 )
 from shieldwall.domain.patterns.checks import _hash_problem
 from shieldwall.domain.patterns.descent import _Parser
-from shieldwall.domain.patterns.lexer import _LEADING, _RESERVED
+from shieldwall.domain.patterns.lexer import _RESERVED
 
 __all__ = ["parse_pattern"]
+
+
+_LEADING = re.compile(r"[\s(]*")
 
 
 def parse_pattern(text: str) -> Pattern:
@@ -62,7 +65,6 @@ _SIMPLE = re.compile(
     r"\x20*(!?=)\x20*'([^'\\]*)'\x20*\]\x20*(OR\x20+)?",
     re.ASCII,
 )
-
 _STEP = re.compile(r"([A-Za-z_]\w*)|'([^'\\]*)'", re.ASCII)
 
 

@@ -40,11 +40,11 @@ The per-type rules are data (``_RULES``: type → property checkers, required pr
 ordering pairs, one cross-property rule), applied in one pass over the object's properties.
 No stix2 objects are built; messages are only formatted on failure.
 
-Modules: ``engine`` (:func:`validate_object`, the single pass), ``rules`` (type → rules,
-custom types), the rule tables ``sdo`` (§4), ``sro`` (§5), ``sco`` (§6) and ``meta`` (§7)
-over ``common`` (§3.2 common properties, the rule record), the property checkers ``checks``
-(primitive types) and ``compound`` (structured types), and ``formats``, ``vocabulary`` and
-``messages``.  Import from this package, not from the modules.
+Modules: ``engine`` (:func:`validate_object`, the single pass, and ``_RULES``), the rule
+tables ``sdo`` (§4), ``sro`` (§5), ``sco`` (§6) and ``meta`` (§7) over ``common`` (§3.2 common
+properties, the rule record), ``custom`` (§11.2 custom types), the property checkers
+``checks`` (primitive types) and ``compound`` (structured types), ``vocabulary`` (type names)
+and ``messages``.  Import from this package, not from the modules.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ timestamp (RFC 3339, UTC, and representable by Python's datetime), identifier (�
 object types a reference may name), open vocabularies given as enumerations, and language
 tags; §3.1 property names; and the rules for values whose type the spec leaves open (custom
 properties, §11, and extension properties, §7.3): no nulls or empty lists, and the ``_bin``
-and ``_hex`` name suffixes.
+and ``_hex`` name suffixes.  The formats these checkers share with the rule tables (base64,
+hex, language tags, URLs) are defined here.
 """
 
 from __future__ import annotations
@@ -14,19 +15,25 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import cast
+from typing import Final, cast
 
 from shieldwall.domain.errors import InvalidInput
-from shieldwall.domain.stix_validation.formats import (
-    _BASE64,
-    _HEX,
-    _IDENTIFIER,
-    _LANG,
-    _PROPERTY_NAME,
-    _URL,
-)
 from shieldwall.domain.stix_validation.messages import _kind, _list_problem
 from shieldwall.domain.timestamps import parse_timestamp
+
+_PROPERTY_NAME: Final = re.compile(r"[a-z][a-z0-9_]{2,249}")
+
+_IDENTIFIER: Final = re.compile(
+    r"([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+)
+
+_LANG: Final = re.compile(r"[a-zA-Z]{2,8}(?:-[a-zA-Z0-9]{1,8})*")
+_URL: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:\S*")
+_HEX: Final = re.compile(r"(?:[0-9a-fA-F]{2})+")
+_BASE64: Final = re.compile(
+    r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)"
+)
 
 # A checker takes a property value (never None) and the property name and returns an
 # error message (without the object id) or None when the value is fine.

@@ -35,9 +35,7 @@ from shieldwall.domain.stix_validation.compound import (
 _Rule = Callable[[dict[str, object], str], "str | None"]
 
 _CORE = 0  # SDO, SRO, language-content, extension-definition: created and modified
-
 _MARKING = 1  # marking-definition: created only
-
 _SCO = 2  # cyber observables: neither
 
 

@@ -1,33 +1,48 @@
 """Checkers for the structured STIX 2.1 data types and common properties.
 
-§2.3 dictionary, §2.5 external reference, §2.7 hashes, §2.11 kill-chain phase, lists of
-objects, §7.2.3 granular markings (and, on the whole object, §7.2.3.1 selectors that must
-resolve), and the §7.3 ``extensions`` property with the predefined extensions of §6.
+§2.3 dictionary, §2.5 external reference (with the CVE and CAPEC id formats), §2.7 hashes
+(the digest size of each algorithm of the hash-algorithm vocabulary), §2.11 kill-chain phase,
+lists of objects, §7.2.3 granular markings (and, on the whole object, §7.2.3.1 selectors that
+must resolve), and the §7.3 ``extensions`` property with the predefined extensions of §6.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final, cast
 
 from shieldwall.domain.stix_validation.checks import (
+    _LANG,
+    _URL,
     _Check,
     _open_properties_problem,
     _ref_problem,
 )
-from shieldwall.domain.stix_validation.formats import (
-    _CAPEC,
-    _CVE,
-    _DICT_KEY,
-    _EXTENSION_DEFINITION_KEY,
-    _HASH_FORMATS,
-    _HASH_KEY,
-    _LANG,
-    _SELECTOR,
-    _URL,
-)
 from shieldwall.domain.stix_validation.messages import _fail, _kind, _list_problem
 from shieldwall.domain.stix_validation.vocabulary import _EXTENSION_TYPES
+
+_EXTENSION_DEFINITION_KEY: Final = re.compile(
+    r"extension-definition--"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+)
+_DICT_KEY: Final = re.compile(r"[a-zA-Z0-9_-]{1,250}")
+_HASH_KEY: Final = re.compile(r"[a-zA-Z0-9_-]{3,250}")
+_SELECTOR: Final = re.compile(r"[a-z0-9_-]{3,249}(?:\.(?:\[\d+\]|[a-z0-9_-]{1,250}))*|id")
+
+_CVE: Final = re.compile(r"CVE-\d{4}-(?:0\d{3}|[1-9]\d{3,})")
+_CAPEC: Final = re.compile(r"CAPEC-\d+")
+
+_HASH_FORMATS: Final[Mapping[str, re.Pattern[str]]] = {
+    "MD5": re.compile(r"[a-fA-F0-9]{32}"),
+    "SHA-1": re.compile(r"[a-fA-F0-9]{40}"),
+    "SHA-256": re.compile(r"[a-fA-F0-9]{64}"),
+    "SHA-512": re.compile(r"[a-fA-F0-9]{128}"),
+    "SHA3-256": re.compile(r"[a-fA-F0-9]{64}"),
+    "SHA3-512": re.compile(r"[a-fA-F0-9]{128}"),
+    "SSDEEP": re.compile(r"[a-zA-Z0-9/+:.]{1,128}"),
+    "TLSH": re.compile(r"(?:T1)?[a-fA-F0-9]{70}"),
+}
 
 
 def _dictionary(value: object, name: str) -> str | None:
@@ -130,7 +145,6 @@ def _granular_markings(value: object, name: str) -> str | None:
 
 
 _MARKING_DEFINITION: Final = frozenset({"marking-definition"})
-
 _NOTHING: Final[frozenset[str]] = frozenset()
 
 

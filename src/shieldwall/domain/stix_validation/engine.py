@@ -1,7 +1,10 @@
 """``validate_object``: one pass over a STIX 2.1 object against the rules of its type.
 
+``_RULES`` maps every STIX 2.1 type to its rules (the tables of :mod:`.sdo`, :mod:`.sro`,
+:mod:`.meta` and :mod:`.sco`); custom types get theirs from :mod:`.custom`.
+
 Checks, in order: the object is a JSON object; ``type`` (§3.1) and ``id`` (§2.9); the
-rules of the type (:mod:`~shieldwall.domain.stix_validation.rules`); ``spec_version`` (§3.2);
+rules of the type; ``spec_version`` (§3.2);
 every property against its checker, or, for properties the type does not define, the §3.1
 name rules, the reserved names of §3.2 and the §11 value rules; ``created``/``modified``
 (§3.2); required properties; ordered timestamps; the type's cross-property rule; granular
@@ -11,8 +14,10 @@ pattern parses (§9).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, cast
 
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.patterns import parse_pattern
@@ -22,15 +27,27 @@ from shieldwall.domain.stix_validation.checks import (
     _property_name_problem,
     _representable_problem,
 )
-from shieldwall.domain.stix_validation.common import _CORE, _SCO
+from shieldwall.domain.stix_validation.common import _CORE, _SCO, _TypeRules
 from shieldwall.domain.stix_validation.compound import _check_selectors
-from shieldwall.domain.stix_validation.formats import _TYPE_NAME, _UUID
+from shieldwall.domain.stix_validation.custom import _custom_rules
 from shieldwall.domain.stix_validation.messages import _fail, _kind
-from shieldwall.domain.stix_validation.rules import _RULES, _custom_rules
+from shieldwall.domain.stix_validation.meta import _META_RULES
+from shieldwall.domain.stix_validation.sco import _SCO_RULES
+from shieldwall.domain.stix_validation.sdo import _SDO_RULES
+from shieldwall.domain.stix_validation.sro import _SRO_RULES
 from shieldwall.domain.stix_validation.vocabulary import _RESERVED_PROPERTIES, SPEC_VERSION
 from shieldwall.domain.timestamps import parse_timestamp
 
 __all__ = ["ValidObject", "validate_object"]
+
+
+_TYPE_NAME: Final = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+_UUID: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+)
+
+_RULES: Final[Mapping[str, _TypeRules]] = {**_SDO_RULES, **_SRO_RULES, **_META_RULES, **_SCO_RULES}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from shieldwall.domain.stix_validation.checks import (
+    _LANG,
     _open_properties_problem,
     _ref,
     _string,
@@ -16,7 +17,6 @@ from shieldwall.domain.stix_validation.checks import (
     _timestamp,
 )
 from shieldwall.domain.stix_validation.common import _CORE, _MARKING, _rules, _TypeRules
-from shieldwall.domain.stix_validation.formats import _LANG
 from shieldwall.domain.stix_validation.messages import _kind
 from shieldwall.domain.stix_validation.vocabulary import _EXTENSION_TYPES
 

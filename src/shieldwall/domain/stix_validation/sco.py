@@ -1,15 +1,19 @@
 """Rules for the 18 STIX Cyber-observable Objects (STIX 2.1 §6), as a table of data.
 
-Required and typed properties, the predefined ``-ext`` extensions of each type, the
+Required and typed properties (with light syntax checks for IPv4 and MAC addresses, domain
+names and email addresses), the predefined ``-ext`` extensions of each type, the
 "at least one of" rules, and UUIDv4 ids where no id-contributing property is present (§6).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
 from shieldwall.domain.stix_validation.checks import (
+    _BASE64,
+    _HEX,
     _boolean,
     _Check,
     _enum,
@@ -31,14 +35,14 @@ from shieldwall.domain.stix_validation.compound import (
     _hashes,
     _objects_list,
 )
-from shieldwall.domain.stix_validation.formats import (
-    _BASE64,
-    _DOMAIN,
-    _EMAIL,
-    _HEX,
-    _IPV4,
-    _MAC,
+
+_IPV4: Final = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:/(?:3[0-2]|[12]?[0-9]))?"
 )
+_MAC: Final = re.compile(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}")
+_DOMAIN: Final = re.compile(r"[^\s./@]{1,63}(?:\.[^\s./@]{1,63})*\.?")
+_EMAIL: Final = re.compile(r"[^\s@]+@[^\s@]+")
 
 
 def _artifact_rule(obj: dict[str, object], oid: str) -> str | None:

@@ -6,6 +6,7 @@ SRO nor a meta object (§7) nor a bundle.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -19,8 +20,9 @@ from shieldwall.domain.stix_validation.checks import (
     _timestamp,
 )
 from shieldwall.domain.stix_validation.common import _CORE, _SEEN, _rules, _TypeRules
-from shieldwall.domain.stix_validation.formats import _RELATIONSHIP_TYPE
 from shieldwall.domain.stix_validation.vocabulary import _NOT_RELATABLE
+
+_RELATIONSHIP_TYPE: Final = re.compile(r"[a-z0-9-]+")
 
 _SRO_RULES: Final[Mapping[str, _TypeRules]] = {
     "relationship": _rules(

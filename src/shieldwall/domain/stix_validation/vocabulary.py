@@ -8,13 +8,10 @@ from __future__ import annotations
 from typing import Final
 
 SPEC_VERSION: Final = "2.1"
-
 _RESERVED_PROPERTIES: Final = frozenset({"severity", "action", "username", "phone_numbers"})
-
 _EXTENSION_TYPES: Final = frozenset(
     {"new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension"}
 )
-
 _NEW_OBJECT_EXTENSION_TYPES: Final = frozenset({"new-sdo", "new-sco", "new-sro"})
 
 SDO_TYPES: Final = frozenset(
@@ -40,9 +37,7 @@ SDO_TYPES: Final = frozenset(
         "vulnerability",
     }
 )
-
 SRO_TYPES: Final = frozenset({"relationship", "sighting"})
-
 SCO_TYPES: Final = frozenset(
     {
         "artifact",
@@ -65,8 +60,6 @@ SCO_TYPES: Final = frozenset(
         "x509-certificate",
     }
 )
-
 META_TYPES: Final = frozenset({"marking-definition", "language-content", "extension-definition"})
-
 # Objects that are not things one can relate, sight or observe.
 _NOT_RELATABLE: Final = SRO_TYPES | META_TYPES | {"bundle"}

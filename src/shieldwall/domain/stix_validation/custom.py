@@ -1,29 +1,21 @@
-"""Which rules apply to an object: the table of every STIX 2.1 type, and custom types.
+"""Custom object types (STIX 2.1 §11.2): which common rules apply to a type the spec does not
+define.
 
-A type the spec does not define (§11.2) is accepted only when it declares itself through an
-``extension-definition--`` extension whose ``extension_type`` is ``new-sdo``, ``new-sco`` or
-``new-sro`` (§7.3); it is then held to the common properties of that kind only.
+Such a type is accepted only when it declares itself through an ``extension-definition--``
+extension whose ``extension_type`` is ``new-sdo``, ``new-sco`` or ``new-sro`` (§7.3); it is
+then held to the common properties of that kind only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from shieldwall.domain.stix_validation.common import _CORE, _SCO, _rules, _TypeRules
 from shieldwall.domain.stix_validation.messages import _fail
-from shieldwall.domain.stix_validation.meta import _META_RULES
-from shieldwall.domain.stix_validation.sco import _SCO_RULES
-from shieldwall.domain.stix_validation.sdo import _SDO_RULES
-from shieldwall.domain.stix_validation.sro import _SRO_RULES
 from shieldwall.domain.stix_validation.vocabulary import _NEW_OBJECT_EXTENSION_TYPES
-
-_RULES: Final[Mapping[str, _TypeRules]] = {**_SDO_RULES, **_SRO_RULES, **_META_RULES, **_SCO_RULES}
-
 
 # Custom objects (§11.2 via §7.3): common properties only, by the kind they declare.
 _CUSTOM_CORE: Final = _rules(_CORE, {})
-
 _CUSTOM_SCO: Final = _rules(_SCO, {})
 
 
