@@ -12,7 +12,7 @@ from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.scope import Scope, with_scope
-from shieldwall.domain.tlp import Tlp, normalise_markings
+from shieldwall.domain.tlp import MARKING_TO_TLP, Tlp, normalise_markings
 from shieldwall.services import ingest
 from shieldwall.services.context import Hub
 from shieldwall.services.ports import StatusRecord
@@ -27,6 +27,9 @@ def apply_marking(items: list[object], tlp: Tlp | None, scope: Scope | None) -> 
             marked.append(item)
             continue
         obj: dict[str, object] = dict(item)
+        if obj.get("id") in MARKING_TO_TLP:  # predefined TLP definitions stay as defined
+            marked.append(obj)
+            continue
         if tlp is not None:
             obj["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), tlp)
         if scope is not None and isinstance(obj.get("extensions", {}), dict):
