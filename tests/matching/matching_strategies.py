@@ -1,6 +1,6 @@
 """Hypothesis strategies for the matcher tests: observations and patterns over one vocabulary.
 
-Observations: 1-3 objects each, drawn whole from ``OBJECTS`` (``"@k"`` is a reference to object
+Observations: 1-4 objects each, drawn whole from ``OBJECTS`` (``"@k"`` is a reference to object
 key k), with overlapping intervals and ``number_observed`` up to 3.  Patterns: brackets of one
 comparison (or two joined by AND/OR) drawn from ``COMPARISONS``, joined by AND/OR/FOLLOWEDBY
 and qualified by WITHIN/REPEATS/START-STOP up to three levels deep.  ``canonical_text`` prints a
@@ -72,7 +72,7 @@ def _resolve(value: object) -> object:
 _START = st.sampled_from([0, 1, 2, 3, 5, 8])
 _LENGTH = st.sampled_from([0, 0, 1, 3])
 _COUNT = st.sampled_from([1, 1, 1, 2, 3])
-_TEMPLATES = st.lists(st.sampled_from(OBJECTS), min_size=1, max_size=3)
+_TEMPLATES = st.lists(st.sampled_from(OBJECTS), min_size=1, max_size=4)
 
 
 @st.composite
@@ -227,8 +227,10 @@ def _stamp(offset: int) -> str:
     return f"t'{format_timestamp(BASE + offset * SECOND)}'"
 
 
-_CHOICE = (st.integers(0, 6), st.integers(0, 6), st.just(0))
-_QUALIFIER = st.sampled_from(["WITHIN", "REPEATS", "START", "", "", "", "", ""])
+# 0: a bracket, 1-3: AND/OR/FOLLOWEDBY of 2-3 expressions, 4-6: a qualified expression.
+_CHOICE = (st.sampled_from([0, 0, 1, 2, 3, 4, 5, 6]), st.sampled_from([0, 0, 0, 0, 1, 2, 3, 4]))
+_CHOICE = (*_CHOICE, st.just(0))
+_QUALIFIER = st.sampled_from(["WITHIN", "REPEATS", "START", *[""] * 9])
 _SOME_QUALIFIER = st.sampled_from(["WITHIN", "REPEATS", "START"])
 _SECONDS = st.sampled_from(["0.5", "1", "2", "5"])
 _TIMES = st.sampled_from([2, 2, 3])

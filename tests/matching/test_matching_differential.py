@@ -1,6 +1,6 @@
 """Generated (pattern, observations) pairs: our matcher against stix2-matcher 3.0.0.
 
-Hypothesis draws observations (1-4 observed-data, 1-3 objects each, number_observed up to 3,
+Hypothesis draws observations (2-5 observed-data, 1-4 objects each, number_observed up to 3,
 overlapping time intervals) over a small vocabulary so that matches are frequent, and patterns
 over the same vocabulary: ``=``, ``!=``, ``IN``, ``LIKE``, ``MATCHES``, ``<``…``>=``,
 ``ISSUBSET``/``ISSUPERSET`` on IPv4, ``NOT``, references, list steps, hex/base64 properties,
@@ -97,7 +97,7 @@ PATTERNS_PER_EXAMPLE = 3
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(
-    st.lists(observation(), min_size=1, max_size=4),
+    st.lists(observation(), min_size=2, max_size=5),
     st.lists(observation_expression, min_size=PATTERNS_PER_EXAMPLE, max_size=PATTERNS_PER_EXAMPLE),
 )
 def test_agrees_with_stix2_matcher(observations: list[Observation], texts: list[str]) -> None:

@@ -20,6 +20,7 @@ from stix2matcher.matcher import _str_to_datetime
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.matching import Match, Matcher, Observation
 from shieldwall.domain.matching import bindings as b
+from shieldwall.domain.matching.ids import compact, expand
 from shieldwall.domain.matching.index import LikeIndex, PathIndex
 from shieldwall.domain.matching.ip import NetworkIndex, contains, inet_aton, parse_network, quad
 from shieldwall.domain.matching.paths import hash_name, ipv4_text, ipv6_text, select
@@ -112,10 +113,9 @@ def test_ipv6_text_is_rfc5952(address: ipaddress.IPv6Address) -> None:
 
 
 def test_ipv4_and_hash_names() -> None:
-    assert ipv4_text("010.001.000.009") == "10.1.0.9"
+    assert ipv4_text("010.001.000.009") == "010.001.000.009"  # octal to inet_aton: ambiguous
     assert ipv4_text("10.0.0.1/32") == "10.0.0.1"
     assert ipv4_text("10.0.0.0/8") == "10.0.0.0/8"
-    assert ipv4_text("300.1.1.1") == "300.1.1.1"
     assert {hash_name(n) for n in ("SHA-256", "sha256", "Sha_256", "SHA256")} == {"SHA256"}
 
 
@@ -294,7 +294,7 @@ def test_normalising_mode_forgives_case_and_spelling() -> None:
         "domain": {"type": "domain-name", "value": "evil.COM"},
         "hash": {"type": "file", "hashes": {"sha256": sha}},
         "v6": {"type": "ipv6-addr", "value": "2001:db8::1"},
-        "v4": {"type": "ipv4-addr", "value": "010.0.0.9"},
+        "v4": {"type": "ipv4-addr", "value": "10.0.0.9"},
         "block": {"type": "ipv4-addr", "value": "10.1.200.3"},
         "suffix": {"type": "domain-name", "value": "WWW.evil.com"},
     }
@@ -367,10 +367,11 @@ def test_match_values_bulk_and_general_paths() -> None:
     assert matcher.match_values("ipv4-addr:value", ["10.0.0.1", "1.1.1.1", "10.0.0.2"]) == [
         (0, "ip"), (0, "two"), (2, "two"),
     ]  # fmt: skip
-    assert matcher.match_values("ipv4-addr:value", ["010.0.0.1", ["x"], 5]) == [
+    assert matcher.match_values("ipv4-addr:value", ["10.0.0.1/32", ["x"], 5]) == [
         (0, "ip"),
         (0, "two"),
     ]
+    assert matcher.match_values("domain-name:value", ["a\nb", "Evil.com"]) == [(1, "dom")]
     assert matcher.match_values("domain-name:value", ["EVIL.COM"]) == [(0, "dom")]
     assert matcher.match_values("x-net:cidr", ["10.2.3.4", "11.0.0.1"]) == [(0, "net")]
     in_2030 = 1_900_000_000 * SECOND
@@ -433,3 +434,50 @@ def test_many_patterns_in_one_matcher_match_as_each_alone(
         for m in Matcher.compile([pair], normalise=normalise).match(observations)
     ]
     assert together == alone
+
+
+@pytest.mark.parametrize(
+    "indicator_id",
+    [
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "indicator--8E2E2D2B-17d4-4cbf-938f-98ee46b3cd3f",
+        "indicator--00000000-0000-0000-0000-000000000000",
+        "indicator--8e2e2d2b17d4-4cbf-938f-98ee46b3cd3f-",
+        "x",
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3 ",
+    ],
+)
+def test_ids_round_trip(indicator_id: str) -> None:
+    stored = compact(indicator_id)
+    assert expand(stored) == indicator_id
+    assert isinstance(stored, int) == (
+        indicator_id == "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    )
+
+
+def test_duplicate_ids_are_rejected_whatever_their_form() -> None:
+    uuid_id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    matcher = Matcher.compile(
+        [
+            (uuid_id, "[x:y = 'a']"),
+            (uuid_id, "[x:y = 'b']"),
+            ("z", "[x:y = 'c']"),
+            ("z", "[x:y != 'c']"),
+        ]
+    )
+    assert [r.indicator_id for r in matcher.rejected] == [uuid_id, "z"]
+    assert matcher.match_values("x:y", ["a", "b"]) == [(0, uuid_id)]
+
+
+def test_long_patterns() -> None:
+    """An OR of thousands of brackets (feeds do that) is fine; 500 nested ANDs are refused."""
+    wide = " OR ".join(f"[ipv4-addr:value = '10.0.{i // 256}.{i % 256}']" for i in range(5000))
+    deep = " AND ".join(f"[ipv4-addr:value = '10.0.{i // 256}.{i % 256}']" for i in range(500))
+    chain = " FOLLOWEDBY ".join(f"[ipv4-addr:value = '10.0.0.{i}']" for i in range(150))
+    matcher = Matcher.compile([("wide", wide), ("deep", deep), ("chain", chain)])
+    assert [r.indicator_id for r in matcher.rejected] == ["deep"]
+    seen = [
+        Observation({"0": {"type": "ipv4-addr", "value": f"10.0.0.{i}"}}, i, i) for i in range(150)
+    ]
+    assert matcher.match(seen) == [Match("chain", tuple(range(150))), Match("wide", (0,))]
+    assert matcher.match_values("ipv4-addr:value", ["10.0.19.7"]) == [(0, "wide")]

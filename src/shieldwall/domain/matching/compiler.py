@@ -9,7 +9,8 @@ bracket does (all operands of an OR, the most selective operand of an AND) — a
 the bracket is evaluated only when a trigger fires.
 
 Patterns are rejected (never raised) when they do not parse, repeat an indicator id, or cannot
-be evaluated (see ``values.Unsupported``, ``WITHIN`` ≤ 0, ``REPEATS`` < 1).
+be evaluated (see ``values.Unsupported``, ``WITHIN`` ≤ 0, ``REPEATS`` < 1, more than 200 nested
+observation operators — an OR of any number of plain brackets is fine).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from shieldwall.domain.matching.paths import (
 from shieldwall.domain.matching.values import (
     Literal,
     Unsupported,
+    cidr_block,
     like_regex,
     literal,
     make_test,
@@ -150,7 +152,7 @@ class Builder:
 
     def __init__(self, normalise: bool) -> None:
         self.index = Index(normalise)
-        self._seen: set[str | bytes] = set()
+        self._seen: set[str | int] = set()
         # (object type, path as parsed) -> its PathIndex, None (an SDO type: never matches) or
         # _NOT_PLAIN; saves re-deriving the same few paths a million times.
         self._plain_paths: dict[tuple[str, tuple[PathStep, ...]], object] = {}
@@ -234,10 +236,12 @@ class Builder:
         if not all(isinstance(v, str) for v in values):
             return False
         if self.index.normalise and ip_family(comparison.object_type, comparison.path):
-            return not any("/" in v for v in values if isinstance(v, str))
+            norm = normaliser(comparison.object_type, comparison.path)
+            assert norm is not None
+            return not any(cidr_block(norm(v)) is not None for v in values if isinstance(v, str))
         return True
 
-    def _add_equal(self, stored: str | bytes, comparison: Comparison, value: str) -> bool:
+    def _add_equal(self, stored: str | int, comparison: Comparison, value: str) -> bool:
         """Register a one-comparison ``=`` pattern as a plain one if it is; False if not."""
         where = (comparison.object_type, comparison.path)
         path = self._plain_paths.get(where, _NOT_PLAIN)
@@ -248,10 +252,10 @@ class Builder:
             return True  # an SDO type: never selected, so never matches
         if not isinstance(path, PathIndex):
             return False
-        if self.index.normalise and "/" in value and ip_family(path.object_type, path.steps):
+        cidr = self.index.normalise and "/" in value and ip_family(path.object_type, path.steps)
+        if cidr and path.norm is not None and cidr_block(path.norm(value)) is not None:
             return False  # "=" on a CIDR block: an address range
-        keyfn = path.keyfn
-        add_entry(path.equal, keyfn(value) if keyfn is not None else value, stored)
+        add_entry(path.equal, path.keyfn(value) if path.keyfn is not None else value, stored)
         return True
 
     def _plain_path(self, comparison: Comparison) -> PathIndex | object | None:
@@ -261,7 +265,7 @@ class Builder:
             return _NOT_PLAIN
         return self.index.path(comparison.object_type, self.index.canonical(comparison.path))
 
-    def _add_plain(self, stored: str | bytes, comparison: Comparison) -> None:
+    def _add_plain(self, stored: str | int, comparison: Comparison) -> None:
         if comparison.object_type in SDO_TYPES:
             return  # never selected: the pattern can never match
         path = self.index.path(comparison.object_type, self.index.canonical(comparison.path))
@@ -279,8 +283,11 @@ class Builder:
         triggers: list[tuple[Leaf, Comparison]] = []
         ranks = [0]
         compiled.root = self._observation(pattern.expression, compiled, triggers, ranks)
-        compiled.min_instances = min_instances(compiled.root)
-        compiled.timed = _timed(compiled.root)
+        if not ranked:  # a ranked pattern needs one instance and no clock, at any length
+            if _depth(compiled.root) > _MAX_DEPTH:
+                raise Unsupported(f"more than {_MAX_DEPTH} nested observation operators")
+            compiled.min_instances = min_instances(compiled.root)
+            compiled.timed = _timed(compiled.root)
         for leaf, comparison in triggers:  # only once the whole pattern compiled
             self._register(leaf, comparison)
 
@@ -388,8 +395,8 @@ class Builder:
                 assert item is not None
                 assert not isinstance(item, tuple)
                 lit = literal(item, path.norm)
-                block = parse_network(lit) if cidr and isinstance(lit, str) and "/" in lit else None
-                if block is not None and block[2] < block[0]:
+                block = cidr_block(lit) if cidr else None
+                if block is not None:
                     path.blocks.add(block, leaf)
                 else:
                     keys.add(_equal_key(lit, path))
@@ -424,6 +431,22 @@ def _group(path: PathIndex, anchored: bool, lower: Normaliser | None) -> RegexGr
     group = RegexGroup(anchored, lower)
     path.groups.append(group)
     return group
+
+
+_MAX_DEPTH = 200  # evaluation recurses once per operator level
+
+
+def _depth(root: ONode) -> int:
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, OAnd | OOr | OFollowedBy):
+            stack += [(node.left, depth + 1), (node.right, depth + 1)]
+        elif not isinstance(node, OBracket):
+            stack.append((node.child, depth + 1))
+    return deepest
 
 
 def _timed(node: ONode) -> bool:

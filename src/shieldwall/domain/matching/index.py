@@ -2,9 +2,9 @@
 
 Every observed value at a path is looked up, never every pattern tried:
 
-* ``equal``: dict from the (normalised) value to the entries of ``=`` and ``IN`` comparisons;
-  an entry is an indicator id (a plain pattern: a hit *is* a match) or ``Leaf``\\ s;
-  string keys are normalised (hash values become their bytes);
+* ``equal``: dict from the value to the entries of ``=`` and ``IN`` comparisons; an entry is
+  an indicator id (``ids.compact``: a plain pattern, a hit *is* a match) or ``Leaf``\\ s; when
+  normalising, string keys are normalised and hash values are keyed by their bytes;
 * ``blocks``/``subset``/``superset``: ``NetworkIndex``\\ es for ``=`` on a CIDR block (with
   normalisation), ``ISSUBSET`` and ``ISSUPERSET``;
 * ``like``: exact, prefix (``'http://x/%'``) and suffix (``'%.evil.com'``) tables by length;
@@ -30,7 +30,7 @@ from shieldwall.domain.patterns import PathStep
 
 __all__ = ["Entry", "LikeIndex", "PathIndex", "RegexGroup", "TypeIndex", "add_entry"]
 
-Candidate = str | bytes | Leaf  # an indicator id (see ``ids``) or a leaf to confirm
+Candidate = str | int | Leaf  # an indicator id (see ``ids``) or a leaf to confirm
 Entry = Candidate | list[Candidate]
 _CHUNK = 200  # alternatives per combined regex
 

@@ -97,10 +97,10 @@ class Matcher:
     """A compiled set of indicator patterns.
 
     ``compile`` never raises for a bad pattern: it lists it in ``rejected``.  ``match`` takes
-    observations in time order of no importance (the index is the identity) and returns one
-    ``Match`` per matching indicator, by indicator id.  ``match_values`` is the log-matching
-    fast path: for each value, the indicators a lone object ``{type: …, <path>: value}`` seen
-    once would match.
+    observations in any order (their times are in them) and returns one ``Match`` per matching
+    indicator, sorted by indicator id, naming observations by their index in the sequence.
+    ``match_values`` is the log-matching fast path: for each value, the indicators a lone
+    object ``{type: …, <path>: value}`` seen once would match.  Never raises while matching.
     """
 
     __slots__ = ("_index",)
@@ -143,7 +143,7 @@ class Matcher:
     def match(self, observations: Sequence[Observation]) -> list[Match]:
         """Every indicator whose pattern matches ``observations``, sorted by indicator id."""
         types = self._index.types
-        single: dict[str | bytes, int] = {}
+        single: dict[str | int, int] = {}
         ranked: dict[Compiled, tuple[int, int]] = {}
         pending: dict[Compiled, dict[int, set[int]]] = {}
         for position, observation in enumerate(observations):

@@ -34,8 +34,8 @@ from shieldwall.domain.matching.paths import Normaliser
 from shieldwall.domain.patterns import Binary, Comparison, Hex, Scalar, Timestamp
 
 __all__ = [
-    "Literal", "Test", "Unsupported", "bin_equals", "compile_bytes_regex", "compile_text_regex",
-    "json_timestamp",
+    "Literal", "Test", "Unsupported", "bin_equals", "cidr_block", "compile_bytes_regex",
+    "compile_text_regex", "json_timestamp",
     "like_regex", "literal", "make_test", "nfc",
 ]  # fmt: skip
 
@@ -197,9 +197,9 @@ def make_test(comparison: Comparison, norm: Normaliser | None, cidr_equality: bo
         assert not isinstance(value, tuple)
         flip = negated != (operator == "!=")
         lit = literal(value, norm)
-        block = _block(lit) if cidr_equality else None
-        if block is not None:
-            return _in_block_test((), (block,), flip, norm)
+        found = cidr_block(lit) if cidr_equality else None
+        if found is not None:
+            return _in_block_test((), (found,), flip, norm)
         return _equality_test(lit, flip, norm)
     if operator == "IN":
         assert isinstance(value, tuple)
@@ -219,7 +219,8 @@ def make_test(comparison: Comparison, norm: Normaliser | None, cidr_equality: bo
     return _subnet_test(network, operator == "ISSUBSET", negated)
 
 
-def _block(lit: Literal) -> Network | None:
+def cidr_block(lit: Literal) -> Network | None:
+    """The CIDR block (shorter than an address) a literal names, if it names one."""
     if isinstance(lit, str) and "/" in lit:
         network = parse_network(lit)
         if network is not None and network[2] < network[0]:
@@ -263,7 +264,7 @@ def _set_test(
             return False if micros is None else (micros in stamps) != negated
 
         return timestamp_test
-    blocks = tuple(b for b in map(_block, elements) if b is not None) if cidr_equality else ()
+    blocks = tuple(b for b in map(cidr_block, elements) if b is not None) if cidr_equality else ()
     if blocks:
         return _in_block_test(elements, blocks, negated, norm)
     members = frozenset(elements)

@@ -3,11 +3,11 @@
 A checker (``_Check``) takes a property value (never None) and the property name and returns
 an error message or None.  Covered here: §2 string, boolean, integer, float, list of strings,
 timestamp (RFC 3339, UTC, and representable by Python's datetime), identifier (§2.9, with the
-object types a reference may name), open vocabularies given as enumerations, and language
-tags; §3.1 property names; and the rules for values whose type the spec leaves open (custom
-properties, §11, and extension properties, §7.3): no nulls or empty lists, and the ``_bin``
-and ``_hex`` name suffixes.  The formats these checkers share with the rule tables (base64,
-hex, language tags, URLs) are defined here.
+object types a reference may name), enumerations and language tags; §3.1 property names; and
+the rules for values whose type the spec leaves open (custom properties, §11, and extension
+properties, §7.3): no nulls or empty lists, and the ``_bin`` and ``_hex`` name suffixes.  The
+formats these checkers share with the rule tables (base64, hex, language tags, URLs) are
+defined here.
 """
 
 from __future__ import annotations

@@ -3,13 +3,12 @@
 ``_RULES`` maps every STIX 2.1 type to its rules (the tables of :mod:`.sdo`, :mod:`.sro`,
 :mod:`.meta` and :mod:`.sco`); custom types get theirs from :mod:`.custom`.
 
-Checks, in order: the object is a JSON object; ``type`` (§3.1) and ``id`` (§2.9); the
-rules of the type; ``spec_version`` (§3.2);
-every property against its checker, or, for properties the type does not define, the §3.1
-name rules, the reserved names of §3.2 and the §11 value rules; ``created``/``modified``
-(§3.2); required properties; ordered timestamps; the type's cross-property rule; granular
-marking selectors (§7.2.3.1); and, for an indicator with ``pattern_type`` "stix", that the
-pattern parses (§9).
+Checks, in order: the object is a JSON object; ``type`` (§3.1) and ``id`` (§2.9);
+``spec_version`` (§3.2); every property against its type's checker, or, for properties the
+type does not define, the §3.1 name rules, the reserved names of §3.2 and the §11 value
+rules; ``created``/``modified`` (§3.2); required properties; ordered timestamps; the type's
+cross-property rule; granular marking selectors (§7.2.3.1); and, for an indicator with
+``pattern_type`` "stix", that the pattern parses (§9).
 """
 
 from __future__ import annotations
