@@ -96,22 +96,21 @@ def parse_json(body: bytes) -> object:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
 
 
-_gc_pauses = 0
 _gc_lock = threading.Lock()
 
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while bulk JSON is parsed and ingested (it costs
-    ~3x on large bundles, benchmarks.md); nested and concurrent pauses are counted."""
-    global _gc_pauses
+    ~3x on large bundles, benchmarks.md). Only the request that paused it resumes it, when
+    it ends, so under a stream of overlapping writers the collector is never off for
+    longer than one request (counting nested pauses kept it off indefinitely)."""
     with _gc_lock:
-        _gc_pauses += 1
-        gc.disable()
+        owner = gc.isenabled()
+        if owner:
+            gc.disable()
     try:
         yield
     finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0:
-                gc.enable()
+        if owner:
+            gc.enable()
