@@ -97,7 +97,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("SQLAlchemy (Python)", ("sqlalchemy/",)),
     (
         "STIX validation and pattern parsing",
-        ("stix_validation.py", "patterns.py", "timestamps.py"),
+        ("stix_validation/", "domain/patterns/", "timestamps.py"),
     ),
     ("sharing policy and references", ("policy.py", "references.py", "scope.py", "tlp.py")),
     ("JSON (orjson/json) and envelope building", ("orjson", "json/", "media.py")),
