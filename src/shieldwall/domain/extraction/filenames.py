@@ -4,7 +4,7 @@ Contract: ``EXTENSIONS`` is a general list of executable, script, document, arch
 and web extensions.  Some are also top-level domains (``.zip``, ``.mov``, ``.py``, ``.sh``,
 ``.md``…): the scanner treats such tokens as file names unless they are written defanged or
 their context is about the network.  :func:`cell_names` reads a table cell under a file
-column: comma-separated names, paths reduced to their base name, "N/A" and placeholders
+column: comma-separated names, paths reduced to their base name, "N/A" and template tokens
 (``%random%``) dropped.
 """
 

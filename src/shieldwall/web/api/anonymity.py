@@ -19,11 +19,11 @@ from starlette.responses import Response
 
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.organisations import Organisation
-from shieldwall.domain.scope import Scope, make_scope
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.domain.tlp import Tlp
 from shieldwall.domain.tokens import SUITE
 from shieldwall.services import anonymity
+from shieldwall.web.api.scope_fields import parse_scope
 from shieldwall.web.deps import current_org, hub_of
 from shieldwall.web.media import parse_json, read_body
 
@@ -43,25 +43,6 @@ def _unb64(text: object, name: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(f"{name} is not valid base64") from None
-
-
-def parse_scope(raw: object) -> Scope:
-    """A scope given as JSON fields; ``InvalidInput`` unless each is a list of strings."""
-    if not isinstance(raw, dict):
-        raise InvalidInput(
-            "scope must be an object of lists: sectors, countries, groups, organizations"
-        )
-    names = ("sectors", "countries", "groups", "organizations")
-    unknown = sorted(str(k) for k in set(raw) - set(names))
-    if unknown:
-        raise InvalidInput(f"scope has unknown fields: {', '.join(unknown)}")
-    lists: list[list[str]] = []
-    for name in names:
-        value = raw.get(name) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise InvalidInput(f"scope.{name} must be a list of strings")
-        lists.append(value)
-    return make_scope(*lists)
 
 
 def _json(body: object, status: int = 200) -> Response:

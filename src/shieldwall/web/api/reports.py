@@ -13,10 +13,10 @@ from starlette.responses import Response
 from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.intake import Analysis, analysis_body
 from shieldwall.domain.organisations import Organisation
-from shieldwall.domain.scope import make_scope
 from shieldwall.domain.tlp import Tlp
 from shieldwall.services import reports
 from shieldwall.services.ports import DraftRecord
+from shieldwall.web.api.scope_fields import ScopeFields
 from shieldwall.web.deps import current_org, hub_of
 from shieldwall.web.taxii.routes import status_resource
 
@@ -46,7 +46,7 @@ class PublishIn(BaseModel):
     """How to publish a reviewed draft."""
 
     tlp: str = "amber"
-    scope: dict[str, list[str]] = Field(default_factory=dict)
+    scope: ScopeFields = Field(default_factory=ScopeFields)
     attribution: str = "attributed"
 
 
@@ -122,9 +122,7 @@ def review_draft(request: Request, caller: Caller, draft_id: str, review: Review
 @router.post("/drafts/{draft_id}/publish", status_code=202, summary="Publish a reviewed draft")
 def publish_draft(request: Request, caller: Caller, draft_id: str, choice: PublishIn) -> Response:
     """Store the reviewed bundle with the chosen TLP, scope and attribution."""
-    scope = make_scope(
-        *(choice.scope.get(k, []) for k in ("sectors", "countries", "groups", "organizations"))
-    )
+    scope = choice.scope.to_scope()
     status = reports.publish_draft(
         hub_of(request),
         caller,

@@ -22,27 +22,19 @@ from shieldwall.domain.queries import (
     parse_limit,
     parse_types,
 )
-from shieldwall.domain.scope import Scope, make_scope, scope_of
+from shieldwall.domain.scope import Scope, scope_of
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.domain.tlp import Tlp
 from shieldwall.services import admin, reading, submission
 from shieldwall.services.admin import DEFAULT_COLLECTION_ALIAS
 from shieldwall.services.ports import GroupRecord
+from shieldwall.web.api.scope_fields import parse_scope
 from shieldwall.web.deps import current_org, hub_of
 from shieldwall.web.media import parse_json, read_body
 from shieldwall.web.taxii.routes import status_resource
 
 router = APIRouter(prefix="/api/v1", tags=["REST API"])
 Caller = Annotated[Organisation, Depends(current_org)]
-
-
-class ScopeFields(BaseModel):
-    """Who besides TLP may read: each list optional; all empty means the whole community."""
-
-    sectors: list[str] = Field(default_factory=list, max_length=10)
-    countries: list[str] = Field(default_factory=list, max_length=250)
-    groups: list[str] = Field(default_factory=list, max_length=100)
-    organizations: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class OrganisationOut(BaseModel):
@@ -257,8 +249,7 @@ async def submit_objects(request: Request, caller: Caller) -> Response:
     tlp = Tlp.parse(str(document["tlp"])) if document.get("tlp") is not None else None
     scope = None
     if document.get("scope") is not None:
-        fields = ScopeFields.model_validate(document["scope"])
-        scope = make_scope(fields.sectors, fields.countries, fields.groups, fields.organizations)
+        scope = parse_scope(document["scope"])
     collection = str(document.get("collection") or DEFAULT_COLLECTION_ALIAS)
     attribution = Attribution.parse(str(document.get("attribution") or "attributed"))
     record = await run_in_threadpool(
