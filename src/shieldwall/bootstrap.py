@@ -52,6 +52,8 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
             anon_tokens_per_epoch=settings.anon_tokens_per_epoch,
             anon_epoch_days=settings.anon_epoch_days,
             rate_limit_per_minute=settings.rate_limit_per_minute,
+            lookup_daily_items=settings.lookup_daily_items,
+            match_snapshot_max_age=settings.match_snapshot_max_age,
         ),
     )
     ensure_hub(hub)

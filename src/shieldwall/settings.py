@@ -69,6 +69,17 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Requests a minute one API key may make to one server process (0: no limit)",
     ),
     SettingSpec(
+        "lookup_daily_items",
+        "100000",
+        "Items one member may have evaluated by private lookup per day (UTC)",
+    ),
+    SettingSpec(
+        "match_snapshot_max_age",
+        "3600",
+        "Seconds before a member's in-memory indicator snapshot (matching, lookup filter)"
+        " is rebuilt whole; additions are picked up on every request",
+    ),
+    SettingSpec(
         "demo_data_dir",
         "",
         "Folder of STIX bundles the demo loads (default: the copy shipped in the package)",
@@ -100,6 +111,8 @@ class Settings:
     anon_tokens_per_epoch: int = 50
     anon_epoch_days: int = 7
     rate_limit_per_minute: int = 12_000
+    lookup_daily_items: int = 100_000
+    match_snapshot_max_age: int = 3600
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the non-``None`` values replaced (command-line options)."""
@@ -143,4 +156,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         anon_tokens_per_epoch=_positive_int("anon_tokens_per_epoch", raw["anon_tokens_per_epoch"]),
         anon_epoch_days=_positive_int("anon_epoch_days", raw["anon_epoch_days"]),
         rate_limit_per_minute=_natural_int("rate_limit_per_minute", raw["rate_limit_per_minute"]),
+        lookup_daily_items=_positive_int("lookup_daily_items", raw["lookup_daily_items"]),
+        match_snapshot_max_age=_natural_int(
+            "match_snapshot_max_age", raw["match_snapshot_max_age"]
+        ),
     )

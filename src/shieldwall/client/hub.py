@@ -27,6 +27,8 @@ from shieldwall.domain.errors import (
 )
 
 ANONYMOUS_USER_AGENT = "shieldwall-client"
+TAXII_ROOT = "/taxii2/hub/"
+TAXII_MEDIA = "application/taxii+json;version=2.1"
 
 
 class HubUnavailable(ShieldwallError):
@@ -170,3 +172,61 @@ class HubClient:
     def receipt(self, receipt: str) -> dict[str, Any]:
         """The status of an unlinkable submission."""
         return dict(self._get(f"/api/v1/anon/receipts/{receipt}", authenticated=False))
+
+    # --- matching and private lookup -------------------------------------------------
+
+    def _get_bytes(self, path: str) -> bytes:
+        with self._call(authenticated=True) as client:
+            response = client.get(path, headers={"Accept": "*/*"})
+        _raise_for(response)
+        return response.content
+
+    def lookup_filter(self) -> bytes:
+        """The member's private-lookup filter file (OPRF outputs)."""
+        return self._get_bytes("/api/v1/lookup/filter")
+
+    def lookup_export(self) -> bytes:
+        """An offline filter file (HMAC, key inside) for air-gapped matching."""
+        return self._get_bytes("/api/v1/lookup/export")
+
+    def lookup_evaluate(self, blinded: list[bytes]) -> dict[str, Any]:
+        """Blind evaluation of up to 1,000 items under the hub's lookup key."""
+        body = {"blinded": [base64.b64encode(b).decode() for b in blinded]}
+        return dict(self._post("/api/v1/lookup/evaluate", body, authenticated=True))
+
+    def bulk_match(self, observables: list[dict[str, str]]) -> dict[str, Any]:
+        """Server-side matching of ``{"value", "kind"?}`` observables (the hub sees them)."""
+        return dict(self._post("/api/v1/match", {"observables": observables}, authenticated=True))
+
+    def collections(self) -> list[dict[str, Any]]:
+        """The TAXII collections of the hub's API root that the member can read."""
+        with self._call(authenticated=True) as client:
+            response = client.get(f"{TAXII_ROOT}collections/", headers={"Accept": TAXII_MEDIA})
+        _raise_for(response)
+        found = response.json().get("collections", [])
+        return [c for c in found if c.get("can_read")]
+
+    def indicators_page(
+        self, collection_id: str, added_after: str | None, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None, str | None]:
+        """One TAXII page of indicators (newest readable versions) added after
+        ``added_after``: ``(objects, next token or None, X-TAXII-Date-Added-Last or None)``."""
+        params = {"match[type]": "indicator", "limit": "5000"}
+        if added_after is not None:
+            params["added_after"] = added_after
+        if next_token is not None:
+            params["next"] = next_token
+        with self._call(authenticated=True) as client:
+            response = client.get(
+                f"{TAXII_ROOT}collections/{collection_id}/objects/",
+                params=params,
+                headers={"Accept": TAXII_MEDIA},
+            )
+        _raise_for(response)
+        envelope = response.json()
+        following = envelope.get("next") if envelope.get("more") else None
+        return (
+            list(envelope.get("objects", [])),
+            following,
+            response.headers.get("X-TAXII-Date-Added-Last"),
+        )

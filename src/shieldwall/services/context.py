@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shieldwall.domain.tlp import Tlp
 from shieldwall.services.ports import Clock, IdFactory, UnitOfWork
+from shieldwall.services.snapshots import SnapshotCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class HubConfig:
     anon_tokens_per_epoch: int = 50
     anon_epoch_days: int = 7
     rate_limit_per_minute: int = 12_000
+    match_snapshot_max_age: int = 3600
+    lookup_daily_items: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +34,4 @@ class Hub:
     clock: Clock
     ids: IdFactory
     config: HubConfig
+    snapshots: SnapshotCache = field(default_factory=SnapshotCache)

@@ -298,6 +298,11 @@ class WriteTx(ReadTx, Protocol):
         ``quota``; return whether it did (atomically)."""
         ...
 
+    def add_lookup_usage(self, org_id: int, day: int, count: int, limit: int) -> bool:
+        """Count ``count`` more privately looked-up items for the member on ``day`` unless
+        that would exceed ``limit``; False (and nothing counted) when it would."""
+        ...
+
     def spend_token(self, token_hash: str, epoch: int) -> None:
         """Record a token as spent; raise ``Conflict`` if it already was (any process)."""
         ...

@@ -184,3 +184,36 @@ def readable_collections(hub: Hub, reader: Organisation) -> list[CollectionRecor
             for c in tx.collections()
             if c.members_can_read or c.members_can_write or reader.role is Role.OPERATOR
         ]
+
+
+INDICATOR_PAGE = 5000
+
+
+def indicators_since(
+    hub: Hub, reader: Organisation, cursors: dict[str, Cursor]
+) -> tuple[list[tuple[str, Served]], dict[str, Cursor]]:
+    """``(collection id, served)`` for the newest version the reader may read of every
+    indicator added (in any collection it may read) after ``cursors[collection_id]`` (from
+    the start for collections not named), and the cursors to pass next time. One
+    transaction, page by page through ``_page``: the policy and ``domain.references`` as
+    for every other read."""
+    view = reader_filter(reader)
+    served: list[tuple[str, Served]] = []
+    advanced = dict(cursors)
+    query = ObjectQuery(types=frozenset({"indicator"}), limit=INDICATOR_PAGE)
+    with hub.store.read() as tx:
+        for collection in tx.collections():
+            if not (collection.members_can_read or reader.role is Role.OPERATOR):
+                continue
+            cursor = cursors.get(collection.collection_id)
+            while True:
+                page = _page(tx, collection, replace(query, cursor=cursor), view)
+                served.extend((collection.collection_id, item) for item in page.items)
+                if page.items:
+                    last = page.items[-1].row
+                    cursor = Cursor(last.date_added, last.seq)
+                if not page.more:
+                    break
+            if cursor is not None:
+                advanced[collection.collection_id] = cursor
+    return served, advanced

@@ -57,6 +57,7 @@ from shieldwall.storage.schema import (
     collections,
     group_members,
     hub_settings,
+    lookup_usage,
     object_audience,
     objects,
     org_assets,
@@ -742,6 +743,23 @@ class SqlTx:
                 token_issuance.c.issued + count <= quota,
             )
             .values(issued=token_issuance.c.issued + count)
+        )
+        return bool(updated.rowcount)
+
+    def add_lookup_usage(self, org_id: int, day: int, count: int, limit: int) -> bool:
+        if count > limit:
+            return False
+        self._insert_ignoring_duplicates(
+            lookup_usage, {"org_id": org_id, "day": day, "evaluated": 0}
+        )
+        updated = self.connection.execute(  # row-locked: concurrent lookups queue here
+            update(lookup_usage)
+            .where(
+                lookup_usage.c.org_id == org_id,
+                lookup_usage.c.day == day,
+                lookup_usage.c.evaluated + count <= limit,
+            )
+            .values(evaluated=lookup_usage.c.evaluated + count)
         )
         return bool(updated.rowcount)
 

@@ -207,6 +207,16 @@ token_issuance = Table(
     Column("issued", Integer, nullable=False),
 )
 
+# Private lookups: how many blinded items each member had evaluated per day (the rate limit).
+# Never the items: they are blinded, and nothing else about a lookup is kept.
+lookup_usage = Table(
+    "lookup_usage",
+    metadata,
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("evaluated", Integer, nullable=False),
+)
+
 # Spent tokens: the primary key makes a double spend fail in every process. No time.
 spent_tokens = Table(
     "spent_tokens",

@@ -15,6 +15,7 @@ from shieldwall import __version__
 from shieldwall.services import anonymity
 from shieldwall.services.context import Hub
 from shieldwall.web.api.anonymity import router as anonymity_router
+from shieldwall.web.api.lookup import router as lookup_router
 from shieldwall.web.api.reports import router as reports_router
 from shieldwall.web.api.routes import router as api_router
 from shieldwall.web.errors import install_error_handlers
@@ -92,6 +93,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api_router)
     app.include_router(anonymity_router)
     app.include_router(reports_router)
+    app.include_router(lookup_router)
     app.include_router(health_router)
 
     @app.get("/", include_in_schema=False)

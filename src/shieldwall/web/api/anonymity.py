@@ -7,11 +7,8 @@ transport (address, user agent, time) is kept.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,29 +21,13 @@ from shieldwall.domain.tlp import Tlp
 from shieldwall.domain.tokens import SUITE
 from shieldwall.services import anonymity
 from shieldwall.web.api.scope_fields import parse_scope
+from shieldwall.web.api.wire import b64, json_response, unb64
 from shieldwall.web.deps import current_org, hub_of
 from shieldwall.web.media import parse_json, read_body
 
 router = APIRouter(prefix="/api/v1/anon", tags=["Anonymous submission"])
 Caller = Annotated[Organisation, Depends(current_org)]
 UNLOGGED_PREFIXES = ("/api/v1/anon/submissions", "/api/v1/anon/receipts")
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def _unb64(text: object, name: str) -> bytes:
-    if not isinstance(text, str):
-        raise InvalidInput(f"{name} must be a base64 string")
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(f"{name} is not valid base64") from None
-
-
-def _json(body: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
 class TokenRequest(BaseModel):
@@ -61,7 +42,7 @@ def keys(request: Request) -> Response:
     """The VOPRF public keys of the current and previous epochs. No key needed; clients
     fetch this anonymously and refuse tokens under any key not announced here."""
     epochs = anonymity.announced_keys(hub_of(request))
-    return _json(
+    return json_response(
         {
             "suite": SUITE,
             "epochs": [
@@ -80,13 +61,13 @@ def keys(request: Request) -> Response:
 @router.post("/tokens", summary="Issue blind tokens to a member (counts against its quota)")
 def issue(request: Request, caller: Caller, body: TokenRequest) -> Response:
     """Evaluate the blinded elements; the answer carries one DLEQ proof for the batch."""
-    blinded = [_unb64(item, "blinded element") for item in body.blinded]
+    blinded = [unb64(item, "blinded element") for item in body.blinded]
     issued = anonymity.issue_tokens(hub_of(request), caller, body.epoch, blinded)
-    return _json(
+    return json_response(
         {
             "epoch": issued.epoch,
             "public_key": issued.public_key.hex(),
-            "evaluation": _b64(issued.evaluation),
+            "evaluation": b64(issued.evaluation),
             "remaining": issued.remaining,
         }
     )
@@ -144,15 +125,15 @@ async def submit(request: Request) -> Response:
         anonymity.redeem,
         hub,
         epoch,
-        _unb64(token.get("input"), "token.input"),
-        _unb64(token.get("authenticator"), "token.authenticator"),
+        unb64(token.get("input"), "token.input"),
+        unb64(token.get("authenticator"), "token.authenticator"),
         items,
         tlp,
         scope,
     )
     # Publication is left to the periodic task (web/app.py): publishing here would date
     # the batch to this request.
-    return _json(
+    return json_response(
         {"receipt": redeemed.receipt, "objects": redeemed.objects, "removed": redeemed.removed}, 202
     )
 
@@ -161,7 +142,9 @@ async def submit(request: Request) -> Response:
 def receipt(request: Request, receipt: str) -> Response:
     """Queued or published (with the ids it was published under); no key needed."""
     status = anonymity.receipt_status(hub_of(request), receipt)
-    return _json({"status": status.status, "published": status.published, "failed": status.failed})
+    return json_response(
+        {"status": status.status, "published": status.published, "failed": status.failed}
+    )
 
 
 class RevealRequest(BaseModel):
@@ -174,4 +157,4 @@ class RevealRequest(BaseModel):
 def reveal(request: Request, caller: Caller, object_id: str, body: RevealRequest) -> Response:
     """Read the sealed submitter of an object submitted anonymously to members. Audited."""
     names = anonymity.reveal_submitter(hub_of(request), caller, object_id, body.reason)
-    return _json({"object": object_id, "submitters": names})
+    return json_response({"object": object_id, "submitters": names})

@@ -1,0 +1,120 @@
+"""The member's local copy of the indicators it may read, refreshed incrementally over TAXII.
+
+One JSON file per hub and key in the state directory (mode 600): for each readable
+collection the ``X-TAXII-Date-Added-Last`` seen, and for each indicator what matching shows
+(pattern, TLP, confidence, validity). A refresh asks each collection only for what was added
+after that point (``added_after``); revoked indicators leave the cache. The hub decides what
+the key may read: the cache holds nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shieldwall.client.hub import HubClient
+from shieldwall.domain.errors import InvalidInput
+from shieldwall.domain.timestamps import parse_timestamp
+from shieldwall.domain.tlp import tlp_from_markings
+
+
+@dataclass(frozen=True, slots=True)
+class CachedIndicator:
+    """What local matching needs of one indicator."""
+
+    stix_id: str
+    pattern: str
+    tlp: str
+    confidence: int | None
+    valid_until: int | None
+    collection_id: str
+
+    def live(self, now: int) -> bool:
+        """Not expired at ``now`` (microseconds)."""
+        return self.valid_until is None or self.valid_until > now
+
+
+def _entry(obj: dict[str, Any], collection_id: str) -> CachedIndicator | None:
+    pattern = obj.get("pattern")
+    if obj.get("revoked") is True or obj.get("pattern_type", "stix") != "stix":
+        return None
+    if not isinstance(pattern, str) or not isinstance(obj.get("id"), str):
+        return None
+    try:
+        valid_until = parse_timestamp(obj["valid_until"]) if "valid_until" in obj else None
+    except InvalidInput:
+        valid_until = None
+    level = tlp_from_markings(obj.get("object_marking_refs"))
+    confidence = obj.get("confidence")
+    return CachedIndicator(
+        obj["id"],
+        pattern,
+        level.label if level is not None else "TLP:?",
+        confidence if isinstance(confidence, int) else None,
+        valid_until,
+        collection_id,
+    )
+
+
+class IndicatorCache:
+    """The cached indicators of one hub as one key sees them."""
+
+    def __init__(self, hub_url: str, key: str, state_dir: Path) -> None:
+        hub = hashlib.sha256(hub_url.rstrip("/").encode()).hexdigest()[:12]
+        who = hashlib.sha256(key.encode()).hexdigest()[:12]
+        self.path = state_dir / f"indicators-{hub}-{who}.json"
+        self.added_after: dict[str, str] = {}
+        self.indicators: dict[str, CachedIndicator] = {}
+        if self.path.exists():
+            try:
+                data = orjson.loads(self.path.read_bytes())
+                self.added_after = dict(data["added_after"])
+                self.indicators = {row[0]: CachedIndicator(*row) for row in data["indicators"]}
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                self.added_after, self.indicators = {}, {}  # damaged: start again
+
+    def save(self) -> None:
+        """Write the cache (owner-only permissions), atomically."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        rows = [
+            [i.stix_id, i.pattern, i.tlp, i.confidence, i.valid_until, i.collection_id]
+            for i in self.indicators.values()
+        ]
+        data = orjson.dumps({"added_after": self.added_after, "indicators": rows})
+        temporary = self.path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        temporary.replace(self.path)
+
+    def refresh(
+        self, client: HubClient, progress: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
+        """Fetch what was added since the last refresh: ``(added or changed, removed)``."""
+        added = removed = 0
+        for collection in client.collections():
+            collection_id = str(collection["id"])
+            since = self.added_after.get(collection_id)
+            following: str | None = None
+            while True:
+                objects, following, last = client.indicators_page(collection_id, since, following)
+                for obj in objects:
+                    entry = _entry(obj, collection_id)
+                    if entry is None:
+                        removed += self.indicators.pop(str(obj.get("id")), None) is not None
+                    else:
+                        self.indicators[entry.stix_id] = entry
+                        added += 1
+                if progress is not None:
+                    progress(len(objects))
+                if last is not None:
+                    self.added_after[collection_id] = last
+                if following is None:
+                    break
+        return added, removed

@@ -1,0 +1,106 @@
+"""What a member may match against: a per-reader snapshot of live indicators, kept in memory
+and refreshed incrementally, with what is derived from it (a compiled matcher, a lookup filter).
+
+Snapshots are read through ``reading.indicators_since`` only (the policy path). A snapshot is
+keyed by the reader's organisation *and* its compiled policy keys, so a membership change gives
+the next request a new snapshot (architecture invariant 2). Additions arrive incrementally;
+revocations replace the entry; anything else that removes readability (deletion, a later
+version hidden from the reader) is picked up by the full rebuild after
+``HubConfig.match_snapshot_max_age`` seconds. Expired (``valid_until`` past) and revoked
+indicators are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from shieldwall.domain.matching import Matcher
+from shieldwall.domain.organisations import Organisation
+from shieldwall.domain.policy import reader_filter
+from shieldwall.domain.timestamps import parse_timestamp
+from shieldwall.services import reading
+from shieldwall.services.context import Hub
+from shieldwall.services.snapshots import Indicator, Snapshot
+
+
+def _indicator(body: str, collection_id: str, tlp: int, now: int) -> Indicator | None:
+    """The entry for a served indicator version, or None if it is revoked, expired or has no
+    STIX pattern."""
+    obj = orjson.loads(body)
+    if obj.get("revoked") is True or obj.get("pattern_type", "stix") != "stix":
+        return None
+    pattern = obj.get("pattern")
+    if not isinstance(pattern, str):
+        return None
+    valid_until = None
+    if "valid_until" in obj:
+        valid_until = parse_timestamp(obj["valid_until"], "valid_until")
+        if valid_until <= now:
+            return None
+    confidence = obj.get("confidence")
+    return Indicator(
+        obj["id"],
+        pattern,
+        tlp,
+        confidence if isinstance(confidence, int) else None,
+        valid_until,
+        collection_id,
+    )
+
+
+def snapshot(hub: Hub, reader: Organisation) -> Snapshot:
+    """The reader's snapshot, brought up to date (new and changed indicators read now).
+
+    Callers must hold ``snapshot.lock`` while they read ``indicators`` or derive from it;
+    this function takes it itself while refreshing.
+    """
+    now = hub.clock.now()
+    current = hub.snapshots.get(
+        (reader.id, reader_filter(reader)), now, hub.config.match_snapshot_max_age
+    )
+    with current.lock:
+        served, cursors = reading.indicators_since(hub, reader, current.cursors)
+        changed = False
+        for collection_id, item in served:
+            entry = _indicator(item.body, collection_id, item.row.tlp, now)
+            if entry is None:
+                changed |= current.indicators.pop(item.row.stix_id, None) is not None
+            else:
+                current.indicators[entry.stix_id] = entry
+                changed = True
+        # drop what expired since it was read
+        expired = [
+            i for i, e in current.indicators.items() if e.valid_until and e.valid_until <= now
+        ]
+        for stix_id in expired:
+            del current.indicators[stix_id]
+        if changed or expired:
+            current.generation += 1
+        current.cursors = cursors
+        current.refreshed_at = now
+    return current
+
+
+def derived(current: Snapshot, name: str, build: Callable[[Snapshot, Any], Any]) -> Any:
+    """The artefact ``name`` of the snapshot, rebuilt by ``build(snapshot, previous)`` when the
+    snapshot changed since it was built (``previous`` lets a builder extend incrementally).
+    Call while holding ``current.lock``."""
+    found = current.derived.get(name)
+    if found is not None and found[0] == current.generation:
+        return found[1]
+    artefact = build(current, found[1] if found is not None else None)
+    current.derived[name] = (current.generation, artefact)
+    return artefact
+
+
+def matcher_of(current: Snapshot) -> Matcher:
+    """The compiled matcher of the snapshot's indicators (call holding ``current.lock``)."""
+
+    def build(snap: Snapshot, _previous: object) -> Matcher:
+        return Matcher.compile((i.stix_id, i.pattern) for i in snap.indicators.values())
+
+    matcher: Matcher = derived(current, "matcher", build)
+    return matcher

@@ -1,0 +1,171 @@
+"""Private lookup (architecture.md §4): the member's filter of ``OPRF_k(item)``, blind
+evaluation under a daily quota, and the offline (HMAC) filter export.
+
+What the hub keeps of a private lookup: the number of items a member had evaluated per day
+(``lookup_usage``), nothing else. Blinded items are random group elements; they are neither
+stored nor logged. The filter covers exactly the member's snapshot (``services.indicators``:
+what it may read, through the one policy path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shieldwall.domain import lookup
+from shieldwall.domain.errors import InvalidInput, RateLimited
+from shieldwall.domain.lookup import LookupFilter
+from shieldwall.domain.organisations import Organisation
+from shieldwall.domain.timestamps import format_timestamp
+from shieldwall.domain.tlp import Tlp
+from shieldwall.services import audit, indicators
+from shieldwall.services.context import Hub
+from shieldwall.services.snapshots import Snapshot
+
+SEED_SETTING = "lookup_seed"
+GENERATION_SETTING = "lookup_generation"
+DAY = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class LookupKey:
+    """The hub's lookup key: secret seed, generation (bound into the key) and public key."""
+
+    seed: bytes
+    generation: int
+    public_key: str
+
+
+@dataclass
+class _Built:
+    """A member filter and the items of each indicator inside it (for incremental growth)."""
+
+    filter: LookupFilter
+    items: dict[str, tuple[str, ...]]
+    tlp: int
+
+
+def lookup_key(hub: Hub) -> LookupKey:
+    """The current lookup key, created on first use (once, even under concurrent callers)."""
+    with hub.store.read() as tx:
+        seed, generation = tx.setting(SEED_SETTING), tx.setting(GENERATION_SETTING)
+    if seed is None or generation is None:
+        with hub.store.write() as wtx:
+            wtx.lock_named(SEED_SETTING)
+            seed, generation = wtx.setting(SEED_SETTING), wtx.setting(GENERATION_SETTING)
+            if seed is None or generation is None:
+                seed, generation = hub.ids.random_bytes(32).hex(), "1"
+                wtx.set_setting(SEED_SETTING, seed)
+                wtx.set_setting(GENERATION_SETTING, generation)
+    raw = bytes.fromhex(seed)
+    return LookupKey(raw, int(generation), lookup.oprf_public_key(raw, int(generation)))
+
+
+def _items_of(current: Snapshot) -> dict[str, tuple[str, ...]]:
+    return {
+        stix_id: tuple(lookup.items_from_pattern(entry.pattern))
+        for stix_id, entry in current.indicators.items()
+    }
+
+
+def _header(key: LookupKey, built: _Built, now: int) -> dict[str, object]:
+    every = [item for items in built.items.values() for item in items]
+    return {
+        "mode": lookup.ONLINE,
+        "public_key": key.public_key,
+        "generation": key.generation,
+        "items": len(every),
+        "prefixes": lookup.prefix_lengths(every),
+        "created": format_timestamp(now),
+        "tlp": Tlp(built.tlp).label,
+    }
+
+
+def member_filter(hub: Hub, reader: Organisation) -> LookupFilter:
+    """The reader's online filter (OPRF outputs of every item it may read), kept per snapshot
+    and grown incrementally; rebuilt whole when indicators left the snapshot or it outgrew
+    the capacity it was sized for."""
+    key = lookup_key(hub)
+    current = indicators.snapshot(hub, reader)
+    now = hub.clock.now()
+
+    def build(snap: Snapshot, previous: object) -> _Built:
+        wanted = _items_of(snap)
+        tlp = max((e.tlp for e in snap.indicators.values()), default=int(Tlp.CLEAR))
+        count = sum(len(items) for items in wanted.values())
+        if (
+            isinstance(previous, _Built)
+            and previous.filter.header.get("public_key") == key.public_key
+            and all(wanted.get(i) == items for i, items in previous.items.items())
+            and count <= int(str(previous.filter.header["capacity"]))
+        ):
+            fresh = [
+                item for i, items in wanted.items() if i not in previous.items for item in items
+            ]
+            previous.filter.add(lookup.oprf_outputs(key.seed, key.generation, fresh))
+            built = _Built(previous.filter, wanted, tlp)
+        else:
+            every = [item for items in wanted.values() for item in items]
+            empty = LookupFilter.empty({}, max(2 * count, 1024))
+            empty.add(lookup.oprf_outputs(key.seed, key.generation, every))
+            built = _Built(empty, wanted, tlp)
+        built.filter.header.update(_header(key, built, now))
+        return built
+
+    with current.lock:
+        built: _Built = indicators.derived(current, "lookup", build)
+        return built.filter
+
+
+def evaluate(hub: Hub, member: Organisation, blinded: list[bytes]) -> tuple[bytes, str]:
+    """Evaluate blinded items with the lookup key: ``(serialized batch output with its DLEQ
+    proof, public key hex)``. Counts the items against the member's daily quota first;
+    ``RateLimited`` (nothing evaluated) when the batch would exceed it."""
+    key = lookup_key(hub)
+    day = hub.clock.now() // DAY
+    limit = hub.config.lookup_daily_items
+    if not 1 <= len(blinded) <= lookup.MAX_EVALUATE_BATCH:
+        raise InvalidInput(
+            f"send 1 to {lookup.MAX_EVALUATE_BATCH} blinded items at a time, not {len(blinded)}"
+        )
+    with hub.store.write() as tx:
+        if not tx.add_lookup_usage(member.id, day, len(blinded), limit):
+            raise RateLimited(
+                f"private lookup quota reached: at most {limit} items a day per member;"
+                " it resets at midnight UTC"
+            )
+    return lookup.oprf_evaluate_blinded(key.seed, key.generation, blinded), key.public_key
+
+
+def offline_export(hub: Hub, reader: Organisation) -> LookupFilter:
+    """An offline filter (HMAC under a fresh random key carried in the file) of every item the
+    reader may read, for air-gapped matching. Audited (who, how many items, no values)."""
+    current = indicators.snapshot(hub, reader)
+    with current.lock:
+        wanted = _items_of(current)
+        tlp = max((e.tlp for e in current.indicators.values()), default=int(Tlp.CLEAR))
+    every = [item for items in wanted.values() for item in items]
+    secret = hub.ids.random_bytes(32)
+    now = hub.clock.now()
+    exported = LookupFilter.empty({}, max(len(every), 1024))
+    exported.add(lookup.hmac_output(secret, item) for item in every)
+    exported.header.update(
+        {
+            "mode": lookup.OFFLINE,
+            "hmac_key": secret.hex(),
+            "items": len(every),
+            "indicators": len(wanted),
+            "prefixes": lookup.prefix_lengths(every),
+            "created": format_timestamp(now),
+            "tlp": Tlp(tlp).label,
+            "organisation": reader.name,
+        }
+    )
+    with hub.store.write() as tx:
+        audit.record(
+            tx,
+            now,
+            reader.name,
+            "lookup.export",
+            {"items": len(every), "indicators": len(wanted), "tlp": Tlp(tlp).label},
+        )
+    return exported

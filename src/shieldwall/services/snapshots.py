@@ -1,0 +1,67 @@
+"""Per-reader snapshots of live indicators held in memory (see ``services.indicators``)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from shieldwall.domain.policy import ReaderFilter
+from shieldwall.domain.queries import Cursor
+
+MICROS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """What matching needs of one indicator version."""
+
+    stix_id: str
+    pattern: str
+    tlp: int
+    confidence: int | None
+    valid_until: int | None
+    collection_id: str
+
+
+@dataclass
+class Snapshot:
+    """The live indicators one reader may read, and where reading stopped per collection.
+
+    ``generation`` grows whenever ``indicators`` changes; derived artefacts record the
+    generation they were built from. ``derived`` holds them by name (owned by their service).
+    """
+
+    built_at: int
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+    cursors: dict[str, Cursor] = field(default_factory=dict)
+    generation: int = 0
+    refreshed_at: int = 0
+    derived: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class SnapshotCache:
+    """Snapshots for the most recently served readers (least recently used are dropped)."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, ReaderFilter], Snapshot] = OrderedDict()
+
+    def get(self, key: tuple[int, ReaderFilter], now: int, max_age: int) -> Snapshot:
+        """The snapshot for ``key``, a new empty one if absent or older than ``max_age`` s."""
+        with self._lock:
+            snapshot = self._entries.get(key)
+            if snapshot is None or now - snapshot.built_at > max_age * MICROS:
+                snapshot = Snapshot(built_at=now)
+                self._entries[key] = snapshot
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+            return snapshot
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
