@@ -51,6 +51,25 @@ SEED = bytes(range(32))
 )
 def test_items_from_pattern(pattern: str, items: list[str]) -> None:
     assert lookup.items_from_pattern(pattern) == items
+    assert lookup._parsed_items(pattern) == items  # the fast path agrees with the parser
+
+
+SIMPLE_VALUES = st.sampled_from(
+    ["198.51.100.7", "10.0.0.0/8", "1.2.3", "2001:db8::1", "Evil.Example.", "http://A.b/c",
+     "a@b.example", "", " x ", "d41d8cd98f00b204e9800998ecf8427e", "ab" * 32, "zz"]
+)  # fmt: skip
+SIMPLE_SHAPES = st.sampled_from(
+    ["[ipv4-addr:value = '{}']", "[ipv6-addr:value='{}']", "[ domain-name:value = '{}' ]",
+     "[url:value = '{}']", "[email-addr:value = '{}']", "[file:hashes.MD5 = '{}']",
+     "[file:hashes.'SHA-256' = '{}']", "[artifact:hashes.'SHA-1' = '{}']",
+     "[file:hashes.sha256 = '{}']"]
+)  # fmt: skip
+
+
+@given(SIMPLE_SHAPES, SIMPLE_VALUES)
+def test_fast_path_agrees_with_the_parser(shape: str, value: str) -> None:
+    pattern = shape.format(value)
+    assert lookup.items_from_pattern(pattern) == lookup._parsed_items(pattern)
 
 
 @pytest.mark.parametrize(

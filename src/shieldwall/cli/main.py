@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from shieldwall.cli import anon, audit_commands, member, operations, report
+from shieldwall.cli import match as match_commands
 from shieldwall.cli.common import DatabaseOption, errors, out, run, settings_for
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.timestamps import format_timestamp
@@ -33,6 +34,7 @@ app.add_typer(anon.app, name="anon")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(report.app, name="report")
 member.register(app)
+match_commands.register(app)
 operations.register(app)
 
 

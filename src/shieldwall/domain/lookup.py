@@ -222,9 +222,33 @@ def _observation_items(node: ObservationExpr, out: list[str]) -> bool:
     return False  # AND, FOLLOWEDBY and qualified expressions need more than one value
 
 
+# The common feed shape ``[type:value = '...']`` / ``[file:hashes.X = '...']``, read without
+# the general parser (a tenth of the filter build time at a million indicators).
+_SIMPLE = re.compile(
+    r"\[\s*(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value\s*=\s*'([^'\\]*)'\s*\]"
+    r"|\[\s*(?:file|artifact):hashes\.(?:'([A-Za-z0-9-]+)'|([A-Za-z0-9_]+))\s*=\s*'([0-9A-Fa-f]+)'\s*\]"
+)
+
+
 def items_from_pattern(pattern: str) -> list[str]:
     """The distinct items an indicator with this STIX pattern contributes (see module doc);
     empty for patterns a single value cannot satisfy and for patterns that do not parse."""
+    simple = _SIMPLE.fullmatch(pattern.strip())
+    if simple is not None:
+        object_type, value, quoted, bare, digest = simple.groups()
+        if object_type is not None:
+            item = normalise(_VALUE_TYPES[object_type], value)
+        else:
+            kind = hash_name(quoted or bare).lower()
+            fits = _HASH_BY_LENGTH.get(len(digest)) == kind
+            item = normalise(kind, digest) if fits else None  # others: the parser checks
+        if item is not None:
+            return [item]
+    return _parsed_items(pattern)
+
+
+def _parsed_items(pattern: str) -> list[str]:
+    """``items_from_pattern`` through the general parser (the reference for the fast path)."""
     try:
         parsed = parse_pattern(pattern)
     except PatternSyntaxError:
@@ -290,6 +314,11 @@ def oprf_outputs(seed: bytes, generation: int, items: Iterable[str]) -> Iterator
     evaluate = ristretto.Evaluator.from_seed(seed, oprf_info(generation)).evaluate_known_input
     for item in items:
         yield bytes(evaluate(item_bytes(item)))
+
+
+def oprf_output_list(seed: bytes, generation: int, items: list[str]) -> list[bytes]:
+    """``list(oprf_outputs(...))``: a picklable entry point for worker processes."""
+    return list(oprf_outputs(seed, generation, items))
 
 
 def oprf_evaluate_blinded(seed: bytes, generation: int, blinded: Sequence[bytes]) -> bytes:

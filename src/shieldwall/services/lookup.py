@@ -9,6 +9,10 @@ what it may read, through the one policy path).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from shieldwall.domain import lookup
@@ -24,6 +28,7 @@ from shieldwall.services.snapshots import Snapshot
 SEED_SETTING = "lookup_seed"
 GENERATION_SETTING = "lookup_generation"
 DAY = 86_400 * 1_000_000
+PARALLEL_FROM = 20_000  # below this, starting worker processes costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,23 @@ def lookup_key(hub: Hub) -> LookupKey:
                 wtx.set_setting(GENERATION_SETTING, generation)
     raw = bytes.fromhex(seed)
     return LookupKey(raw, int(generation), lookup.oprf_public_key(raw, int(generation)))
+
+
+def evaluate_items(seed: bytes, generation: int, items: list[str]) -> list[bytes]:
+    """``OPRF_k(item)`` for every item, in order; large batches are spread over one worker
+    process per core (the group operations hold the GIL, so threads would not help)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return lookup.oprf_output_list(seed, generation, items)
+    size = -(-len(items) // workers)
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    context = multiprocessing.get_context("spawn")  # never fork a threaded server
+    try:
+        with ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
+            futures = [pool.submit(lookup.oprf_output_list, seed, generation, c) for c in chunks]
+            return [output for future in futures for output in future.result()]
+    except BrokenProcessPool:  # workers could not start (e.g. no importable __main__)
+        return lookup.oprf_output_list(seed, generation, items)
 
 
 def _items_of(current: Snapshot) -> dict[str, tuple[str, ...]]:
@@ -101,12 +123,12 @@ def member_filter(hub: Hub, reader: Organisation) -> LookupFilter:
             fresh = [
                 item for i, items in wanted.items() if i not in previous.items for item in items
             ]
-            previous.filter.add(lookup.oprf_outputs(key.seed, key.generation, fresh))
+            previous.filter.add(evaluate_items(key.seed, key.generation, fresh))
             built = _Built(previous.filter, wanted, tlp)
         else:
             every = [item for items in wanted.values() for item in items]
             empty = LookupFilter.empty({}, max(2 * count, 1024))
-            empty.add(lookup.oprf_outputs(key.seed, key.generation, every))
+            empty.add(evaluate_items(key.seed, key.generation, every))
             built = _Built(empty, wanted, tlp)
         built.filter.header.update(_header(key, built, now))
         return built
