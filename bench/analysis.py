@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.plan import Plan
-from bench.records import RunRecord
+from bench.records import LocalRecord, RunRecord
 from bench.stats import (
     Spread,
     power_fit,
@@ -20,6 +21,8 @@ from bench.stats import (
     quadratic_fit,
     spread,
 )
+from bench.workloads.lookup import LookupResult
+from bench.workloads.matching import CompileResult, MatchResult, MemoryResult
 
 FLAT_LIMIT = 1.5  # page latency counts as flat when it grows by less than this factor
 S, M = "shieldwall", "medallion"
@@ -85,6 +88,11 @@ class Analysis:
     w2_poll: list[PairRow] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    local: list[LocalRecord] = field(default_factory=list)
+
+    def results(self, workload: str) -> list[Any]:
+        """The successful results of an in-process workload (W3–W6, ``W5-http``), in order."""
+        return [r.result for r in self.local if r.workload == workload and r.result is not None]
 
     def runs(
         self, peer: str, size: int | None = None, kinds: tuple[str, ...] = ()
@@ -334,26 +342,175 @@ def _target_w7(analysis: Analysis) -> None:
     )
 
 
-def analyse(plan: Plan, records: list[RunRecord]) -> Analysis:
+def _fmt_rate(value: Spread, unit: str = "/s") -> str:
+    return value.text(0, unit)
+
+
+def _target_w3(analysis: Analysis) -> None:
+    results: list[MatchResult] = analysis.results("W3")
+    if not results:
+        return
+    first = results[0]
+    sizes = sorted({int(size) for r in results for size in r.seconds})
+    pair_us = spread([1e6 * r.peer_pair_seconds for r in results])
+    for size in sizes:
+        rate = spread([r.rate(size) for r in results])
+        analysis.targets.append(
+            Target(
+                "W3",
+                f"≥ 1M observables/s on one core ({size:,} equality patterns)",
+                _fmt_rate(rate, " observables/s"),
+                rate.median >= 1e6 if rate.n else None,
+                f"`match_values` once per kind over {first.observables:,} observables"
+                f" (IPv4, domain, URL, SHA-256, MD5; {first.hit_rate:.0%} of them hits)",
+            )
+        )
+    for size in sizes:
+        ratio = spread([r.ratio(size) for r in results])
+        analysis.targets.append(
+            Target(
+                "W3",
+                f"≥ 10,000× stix2-matcher ({size:,} patterns)",
+                ratio.text(0, "×"),
+                ratio.median >= 10_000 if ratio.n else None,
+                f"stix2-matcher extrapolated from its grid ({pair_us.text(1)} µs per"
+                " (pattern, observation) pair; seconds = pair cost × patterns × observables)",
+            )
+        )
+    timed = [r for r in results if r.log_seconds]
+    if timed:
+        rate = spread([r.log_observables / r.log_seconds for r in timed if r.log_seconds])
+        lines = spread([r.log_lines / r.log_seconds for r in timed if r.log_seconds])
+        analysis.targets.append(
+            Target(
+                "W3",
+                f"end to end from log lines ({timed[0].log_patterns:,} patterns):"
+                " the same 1M observables/s bar",
+                f"{rate.text(0)} observables/s ({lines.text(0)} lines/s)",
+                rate.median >= 1e6,
+                f"{timed[0].log_lines:,} plain log lines → `read_records` → `match_values`"
+                " per kind → hits",
+            )
+        )
+    else:
+        analysis.notes.append(
+            "W3 end to end from log lines not measured: "
+            + (first.log_note or "no log lines in this plan")
+        )
+
+
+def _target_w4(analysis: Analysis) -> None:
+    results: list[CompileResult] = analysis.results("W4")
+    if not results:
+        return
+    first = results[0]
+    ratio = spread([r.parse_rate / r.peer_rate for r in results])
+    extrapolated = (
+        f"; stix2-patterns run on the first {first.peer_patterns:,} (rate per pattern)"
+        if first.peer_patterns < first.patterns
+        else ""
+    )
+    analysis.targets.append(
+        Target(
+            "W4",
+            "≥ 50× stix2-patterns (parse, common comparison subset)",
+            ratio.text(0, "×"),
+            ratio.median >= 50,
+            f"`parse_pattern` over {first.patterns:,} equality patterns vs stix2-patterns"
+            f" 2.1 `Pattern(text)`{extrapolated}",
+        )
+    )
+
+
+def _target_w5(analysis: Analysis) -> None:
+    results: list[LookupResult] = analysis.results("W5")
+    if not results:
+        return
+    first = results[0]
+    member = spread([r.member_s for r in results])
+    psi = spread([r.psi_s / r.member_s for r in results])
+    analysis.targets.append(
+        Target(
+            "W5",
+            f"end to end ≤ 5 s ({first.member_items:,} member items)",
+            member.text(2, " s"),
+            member.median <= 5.0,
+            f"in process, no network: filter load, blind, hub evaluation, unblind and verify,"
+            f" filter test, against {first.hub_items:,} hub items; openmined-psi takes"
+            f" {psi.text(1, '×')} as long",
+        )
+    )
+    build = spread([r.build_per_million_s for r in results[:1]])
+    scaled = (
+        f"; measured at {first.hub_items:,} items and scaled linearly"
+        if first.hub_items != 1_000_000
+        else ""
+    )
+    analysis.targets.append(
+        Target(
+            "W5",
+            "hub filter build ≤ 60 s per million",
+            build.text(1, " s per million"),
+            build.median <= 60.0,
+            "`items_from_pattern` + `LookupFilter.empty` + `add(oprf_outputs(…))`" + scaled,
+        )
+    )
+
+
+def _target_w6(analysis: Analysis) -> None:
+    results: list[MemoryResult] = analysis.results("W6")
+    if not results:
+        return
+    ratio = spread([r.ratio for r in results])
+    trimmed = spread([r.trimmed_ratio for r in results])
+    analysis.targets.append(
+        Target(
+            "W6",
+            "≤ 2× the raw indicator bytes",
+            ratio.text(2, "×"),
+            ratio.median <= 2.0,
+            f"RSS gained by compiling {results[0].indicators:,} indicators in a fresh process"
+            f" ÷ Σ len(id) + len(pattern) (UTF-8); {trimmed.text(2, '×')} after `malloc_trim`",
+        )
+    )
+
+
+def analyse(
+    plan: Plan, records: list[RunRecord], local: list[LocalRecord] | None = None
+) -> Analysis:
     """Build the tables and verdicts."""
-    analysis = Analysis(plan, records)
-    _w1(analysis)
-    _w2(analysis)
-    _target_w1(analysis)
-    _target_w2(analysis)
-    _target_w7(analysis)
+    analysis = Analysis(plan, records, local=list(local or []))
+    if records:
+        _w1(analysis)
+        _w2(analysis)
+        _target_w1(analysis)
+        _target_w2(analysis)
+        _target_w7(analysis)
+    _target_w3(analysis)
+    _target_w4(analysis)
+    _target_w5(analysis)
+    _target_w6(analysis)
     failed = [r for r in records if r.error]
     for record in failed:
         analysis.notes.append(
             f"run {record.peer} {record.kind} {record.size:,} r{record.repeat} failed:"
             f" {record.error}"
         )
+    for item in analysis.local:
+        if item.error:
+            analysis.notes.append(f"{item.workload} r{item.repeat} failed: {item.error}")
     return analysis
 
 
+SERVER_WORKLOADS = ("W1", "W2", "W7")
+
+
 def missed(analysis: Analysis) -> set[str]:
-    """Workloads with a target that was missed (these get a profile)."""
-    return {t.workload for t in analysis.targets if t.met is False}
+    """Server workloads with a target that was missed (these get a py-spy profile of the
+    server; W3–W6 run in process and report their own breakdowns)."""
+    return {
+        t.workload for t in analysis.targets if t.met is False and t.workload in SERVER_WORKLOADS
+    }
 
 
 def walk_diagnosis(analysis: Analysis) -> list[str]:

@@ -21,6 +21,11 @@ PACKAGES = (
     "httpx",
     "matplotlib",
     "py-spy",
+    "stix2-matcher",
+    "stix2-patterns",
+    "openmined-psi",
+    "voprf",
+    "rbloom",
 )
 
 

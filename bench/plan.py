@@ -2,12 +2,39 @@
 
 medallion's GET cost grows with the square of the collection (its first page scans and
 matches every object against every manifest entry), so reads side by side run at sizes
-medallion can answer; Shieldwall alone runs the large sizes.
+medallion can answer; Shieldwall alone runs the large sizes. ``LocalPlan`` sizes the
+in-process workloads W3–W6 (matcher, pattern parser, memory, private lookup).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, slots=True)
+class LocalPlan:
+    """W3–W6, each in a fresh process on the source snapshot, peers side by side in it."""
+
+    # W3 match: observables against each pattern count; stix2-matcher on a reduced grid
+    observables: int
+    pattern_sizes: tuple[int, ...]
+    hit_rate: float
+    peer_grid: tuple[tuple[int, int], ...]  # (patterns, observations)
+    log_lines: int  # end to end through the log readers (plain list, one value a line)
+    # W4 compile: our parser on every pattern, stix2-patterns on the first peer_patterns
+    compile_patterns: int
+    compile_peer_patterns: int
+    general_patterns: int  # shapes outside the fast path (context)
+    general_peer_patterns: int
+    # W6 memory
+    memory_indicators: int
+    # W5 private lookup (openmined-psi's server set is the same hub items)
+    lookup_hub_items: int
+    lookup_member_items: int
+    lookup_hit_rate: float
+    http_indicators: int  # W5 through `shieldwall serve`: indicators posted by TAXII
+    http_member_items: int
+    job_timeout_s: float  # each workload process
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +69,7 @@ class Plan:
     w7_request_timeout_s: float
     profile_size: int
     profile_walk_size: int  # W2 profile: large enough for the page cost to show
+    local: LocalPlan
 
     @property
     def scaling_sizes(self) -> tuple[int, ...]:
@@ -74,6 +102,24 @@ QUICK = Plan(
     w7_request_timeout_s=15.0,
     profile_size=10_000,
     profile_walk_size=50_000,
+    local=LocalPlan(
+        observables=1_000_000,
+        pattern_sizes=(100_000,),
+        hit_rate=0.01,
+        peer_grid=((100, 100), (50, 200)),
+        log_lines=200_000,
+        compile_patterns=100_000,
+        compile_peer_patterns=2_000,
+        general_patterns=10_000,
+        general_peer_patterns=1_000,
+        memory_indicators=200_000,
+        lookup_hub_items=100_000,
+        lookup_member_items=10_000,
+        lookup_hit_rate=0.01,
+        http_indicators=20_000,
+        http_member_items=10_000,
+        job_timeout_s=600.0,
+    ),
 )
 
 FULL = Plan(
@@ -101,6 +147,24 @@ FULL = Plan(
     w7_request_timeout_s=30.0,
     profile_size=20_000,
     profile_walk_size=200_000,
+    local=LocalPlan(
+        observables=1_000_000,
+        pattern_sizes=(100_000, 1_000_000),
+        hit_rate=0.01,
+        peer_grid=((100, 300), (300, 100), (300, 300)),
+        log_lines=1_000_000,
+        compile_patterns=100_000,
+        compile_peer_patterns=10_000,
+        general_patterns=20_000,
+        general_peer_patterns=2_000,
+        memory_indicators=1_000_000,
+        lookup_hub_items=1_000_000,
+        lookup_member_items=10_000,
+        lookup_hit_rate=0.01,
+        http_indicators=100_000,
+        http_member_items=10_000,
+        job_timeout_s=1200.0,
+    ),
 )
 
 SMOKE = replace(
@@ -117,6 +181,24 @@ SMOKE = replace(
     w7_writers=2,
     profile_size=2_000,
     profile_walk_size=3_000,
+    local=LocalPlan(
+        observables=20_000,
+        pattern_sizes=(2_000,),
+        hit_rate=0.01,
+        peer_grid=((10, 20), (20, 10)),
+        log_lines=5_000,
+        compile_patterns=2_000,
+        compile_peer_patterns=200,
+        general_patterns=400,
+        general_peer_patterns=80,
+        memory_indicators=20_000,
+        lookup_hub_items=2_000,
+        lookup_member_items=300,
+        lookup_hit_rate=0.05,
+        http_indicators=1_000,
+        http_member_items=200,
+        job_timeout_s=300.0,
+    ),
 )
 
 PLANS = {plan.mode: plan for plan in (QUICK, FULL, SMOKE)}

@@ -15,6 +15,8 @@ from matplotlib.ticker import NullFormatter
 from bench.analysis import Analysis, M, S, medallion_ingest_fit, walk_fit
 from bench.records import RunRecord
 from bench.stats import median, spread
+from bench.workloads.lookup import LookupResult
+from bench.workloads.matching import CompileResult, MatchResult, MemoryResult
 
 COLOURS = {S: "tab:blue", M: "tab:orange"}
 Value = Callable[[RunRecord], float | None]
@@ -231,9 +233,111 @@ def plot_walk_profile(analysis: Analysis, out: Path) -> None:
     plt.close(fig)
 
 
+def _bars(ax: Axes, labels: list[str], values: list[float], colours: list[str]) -> None:
+    bars = ax.bar(range(len(values)), values, color=colours)
+    ax.set_xticks(range(len(values)), labels, rotation=20, ha="right", fontsize="small")
+    for bar, v in zip(bars, values, strict=True):
+        ax.annotate(
+            f"{v:,.3g}",
+            (bar.get_x() + bar.get_width() / 2, v),
+            ha="center",
+            va="bottom",
+            fontsize="x-small",
+        )
+
+
+def _w3_panel(ax: Axes, results: list[MatchResult]) -> None:
+    sizes = sorted({int(size) for r in results for size in r.seconds})
+    labels, values, colours = [], [], []
+    for size in sizes:
+        labels += [f"Shieldwall\n{size:,} patterns", f"stix2-matcher\n{size:,} (extrap.)"]
+        values += [
+            spread([r.rate(size) for r in results]).median,
+            spread([r.observables / r.peer_seconds(size) for r in results]).median,
+        ]
+        colours += [COLOURS[S], "tab:red"]
+    _bars(ax, labels, values, colours)
+    ax.set_yscale("log")
+    ax.axhline(1e6, color="grey", ls="--", lw=1, label="target 1M/s")
+    ax.set_ylabel("observables/s (one core)")
+    ax.set_title("W3 match")
+    ax.legend(fontsize="small")
+
+
+def _w4_panel(ax: Axes, results: list[CompileResult]) -> None:
+    labels = ["parse_pattern", "Matcher.compile", "stix2-patterns\nPattern", "run_validator"]
+    values = [
+        spread([r.parse_rate for r in results]).median,
+        spread([r.compile_rate for r in results]).median,
+        spread([r.peer_rate for r in results]).median,
+        spread([r.validator_rate for r in results]).median,
+    ]
+    _bars(ax, labels, values, [COLOURS[S], COLOURS[S], "tab:red", "tab:red"])
+    ax.set_yscale("log")
+    ax.set_ylabel("patterns/s")
+    ax.set_title("W4 parse / compile (equality patterns)")
+
+
+def _w5_panel(ax: Axes, results: list[LookupResult]) -> None:
+    sides = (
+        ("Shieldwall", [r.member for r in results]),
+        ("openmined-psi", [r.psi for r in results]),
+    )
+    for x, (_, steps) in enumerate(sides):
+        bottom = 0.0
+        for i, step in enumerate(steps[0]):
+            height = median([s.get(step, 0.0) for s in steps])
+            colour = f"C{i + 6 * x}" if i + 6 * x < 10 else "tab:olive"
+            ax.bar(x, height, bottom=bottom, color=colour, label=f"psi {step}" if x else step)
+            bottom += height
+    ax.set_xticks(range(len(sides)), [name for name, _ in sides])
+    ax.axhline(5.0, color="grey", ls="--", lw=1, label="target 5 s")
+    ax.set_ylabel("seconds")
+    ax.set_title(f"W5 member side, {results[0].member_items:,} items")
+    ax.legend(fontsize="x-small", ncol=2)
+
+
+def _w6_panel(ax: Axes, results: list[MemoryResult]) -> None:
+    raw = results[0].raw_bytes / 2**20
+    held = spread([r.held_bytes / 2**20 for r in results]).median
+    _bars(ax, ["raw bytes", "target 2× raw", "held RSS"], [raw, 2 * raw, held],
+          ["tab:grey", "lightgrey", COLOURS[S]])  # fmt: skip
+    ax.set_ylabel("MiB")
+    ax.set_title(f"W6 memory, {results[0].indicators:,} indicators")
+
+
+def plot_local(analysis: Analysis, out: Path) -> None:
+    """W3–W6 side by side with their peers, one panel each (those that ran)."""
+    panels: list[Callable[[Axes], None]] = []
+    w3: list[MatchResult] = analysis.results("W3")
+    w4: list[CompileResult] = analysis.results("W4")
+    w5: list[LookupResult] = analysis.results("W5")
+    w6: list[MemoryResult] = analysis.results("W6")
+    if w3:
+        panels.append(lambda ax: _w3_panel(ax, w3))
+    if w4:
+        panels.append(lambda ax: _w4_panel(ax, w4))
+    if w5:
+        panels.append(lambda ax: _w5_panel(ax, w5))
+    if w6:
+        panels.append(lambda ax: _w6_panel(ax, w6))
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.8), squeeze=False)
+    for ax, draw in zip(axes[0], panels, strict=True):
+        draw(ax)
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle("In-process workloads side by side with the peers (medians)")
+    fig.tight_layout()
+    fig.savefig(out / "matching.png", dpi=110)
+    plt.close(fig)
+
+
 def draw_all(analysis: Analysis, out: Path) -> None:
     """Every plot into ``out``."""
-    plot_w1(analysis, out)
-    plot_w2(analysis, out)
-    plot_scaling(analysis, out)
-    plot_walk_profile(analysis, out)
+    if analysis.records:
+        plot_w1(analysis, out)
+        plot_w2(analysis, out)
+        plot_scaling(analysis, out)
+        plot_walk_profile(analysis, out)
+    plot_local(analysis, out)

@@ -1,4 +1,5 @@
-"""One record per server run, and their JSON form (``bench/results/results.json``)."""
+"""One record per server run or in-process workload repeat, and their JSON form
+(``bench/results/results.json``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from bench.workloads.concurrency import ConcurrencyResult
 from bench.workloads.ingest import IngestResult
+from bench.workloads.lookup import HttpLookupResult, LookupResult
+from bench.workloads.matching import CompileResult, MatchResult, MemoryResult
 from bench.workloads.read import PollResult, WalkResult
 
 
@@ -91,3 +94,50 @@ def from_json(data: dict[str, Any]) -> RunRecord:
         memory_end=data.get("memory_end") or {},
         error=data.get("error"),
     )
+
+
+LOCAL_TYPES: dict[str, type[Any]] = {
+    "W3": MatchResult,
+    "W4": CompileResult,
+    "W5": LookupResult,
+    "W5-http": HttpLookupResult,
+    "W6": MemoryResult,
+}
+
+
+@dataclass
+class LocalRecord:
+    """One repeat of an in-process workload (W3–W6; ``W5-http`` is W5 through a real hub),
+    measured in a fresh process with the peer side by side in it."""
+
+    workload: str
+    repeat: int
+    result: Any = None  # one of LOCAL_TYPES[workload], None when the run failed
+    error: str | None = None
+
+
+def local_result(workload: str, data: dict[str, Any]) -> Any:
+    """The result dataclass of ``workload`` from its ``asdict`` form (unknown keys ignored;
+    JSON nulls stay None)."""
+    cls = LOCAL_TYPES[workload]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def local_to_json(record: LocalRecord) -> dict[str, object]:
+    """The plain-data form of a local record."""
+    result = None if record.result is None else dataclasses.asdict(record.result)
+    return {
+        "workload": record.workload,
+        "repeat": record.repeat,
+        "result": result,
+        "error": record.error,
+    }
+
+
+def local_from_json(data: dict[str, Any]) -> LocalRecord:
+    """The inverse of ``local_to_json``."""
+    workload = str(data["workload"])
+    raw = data.get("result")
+    result = local_result(workload, raw) if isinstance(raw, dict) else None
+    return LocalRecord(workload, int(data["repeat"]), result, data.get("error"))
