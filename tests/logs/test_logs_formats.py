@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from logs_support import (
     DOM,
@@ -420,12 +422,12 @@ def test_records_are_lazy() -> None:
     """A stream is read as far as asked (after the head used for detection)."""
     consumed: list[int] = []
 
-    def lines() -> object:
+    def lines() -> Iterator[str]:
         for index in range(10_000):
             consumed.append(index)
             yield f"192.0.2.{index % 250 + 1}\n"
 
-    records = read_records(lines(), "auto")  # type: ignore[arg-type]
+    records = read_records(lines(), "auto")
     first = next(records)
     assert first.line_no == 1
     assert first.observables[0].value == "192.0.2.1"

@@ -176,6 +176,7 @@ def test_http_url() -> None:
         ),
         ("evil-update.net/", [(DOM, "evil-update.net")], [(DOM, "evil-update.net")]),
         ("10.0.0.0/8", [], []),  # a block, not an address seen
+        ("2001:db8::/32", [], []),
         ("http://index.php/x", [], [(URL, "http://index.php/x"), (DOM, "index.php")]),
         ("::", [], []),
         ("", [], []),
@@ -498,3 +499,16 @@ def test_windows_name() -> None:
 )
 def test_detect_format(head: list[str], fmt: str) -> None:
     assert detect_format(head) == fmt
+
+
+def test_fast_constructors_make_the_dataclasses() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from shieldwall.domain.logs import LogRecord
+    from shieldwall.domain.logs.model import observable, record
+
+    made = record("a.log", 3, "x", (observable(IP4, "198.51.100.23"),), 7)
+    assert made == LogRecord("a.log", 3, "x", (LogObservable(IP4, "198.51.100.23"),), 7)
+    assert hash(observable(DOM, "evil-update.net")) == hash(LogObservable(DOM, "evil-update.net"))
+    with pytest.raises(FrozenInstanceError):
+        made.line = "y"  # type: ignore[misc]

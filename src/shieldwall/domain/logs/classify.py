@@ -48,11 +48,11 @@ from shieldwall.domain.logs.model import (
 )
 
 __all__ = [
-    "domain", "email", "email_in", "file_hash", "host", "http_url", "ip", "ip_or_domain",
-    "is_ipv4", "is_ipv6", "text", "url", "value", "words",
+    "careful_value", "domain", "email", "email_in", "file_hash", "host", "http_url", "ip",
+    "ip_or_domain", "is_ipv4", "is_ipv6", "lenient_value", "text", "url", "value", "words",
 ]  # fmt: skip
 
-_CACHE = 1 << 16
+_CACHE = 1 << 14  # entries per cache: ~4 MB each at worst
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}", re.ASCII)
 _V6_CHARS = re.compile(r"[0-9A-Fa-f:.]+", re.ASCII)
@@ -330,7 +330,7 @@ def _classify(token: str, careful: bool, defanged: bool) -> tuple[LogObservable,
     if "/" in token:  # host/path: a URL written without its scheme
         head, _, rest = token.partition("/")
         found = _host(head, careful, defanged)
-        if found is None or (found.kind == IPV4 and rest.isdigit()):  # not a CIDR block
+        if found is None or (found.kind != DOMAIN and rest.isdigit()):  # not a CIDR block
             return ()
         return (observable(URL, token), found) if rest else (found,)
     found = _host(token, careful, defanged)

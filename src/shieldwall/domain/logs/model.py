@@ -60,7 +60,7 @@ _set_observables = vars(LogRecord)["observables"].__set__
 _set_timestamp = vars(LogRecord)["timestamp"].__set__
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 15)
 def observable(kind: str, value: str) -> LogObservable:
     """``LogObservable(kind, value)``, shared: cached, since logs repeat their values."""
     made = _new(LogObservable)

@@ -53,7 +53,7 @@ Read = Callable[[str], Sequence[LogObservable]]
 def _one(check: Callable[[str], LogObservable | None]) -> Read:
     """``check`` as a reader (cached: logs repeat their values)."""
 
-    @lru_cache(maxsize=1 << 14)
+    @lru_cache(maxsize=1 << 12)
     def read(raw: str) -> Sequence[LogObservable]:
         found = check(raw)
         return (found,) if found is not None else ()
