@@ -729,39 +729,29 @@ class SqlTx:
         ).scalar_one_or_none()
         return int(value or 0)
 
-    def add_tokens_issued(self, org_id: int, epoch: int, count: int, quota: int) -> bool:
-        if count > quota:
+    def _count_within(
+        self, table: Table, key: dict[str, int], counter: str, count: int, limit: int
+    ) -> bool:
+        """Add ``count`` to the ``counter`` column of the row ``key`` (created at 0) unless it
+        would pass ``limit``; False, with nothing added, when it would. The UPDATE takes the
+        row lock, so concurrent callers queue and no limit is ever overshot."""
+        if count > limit:
             return False
-        self._insert_ignoring_duplicates(
-            token_issuance, {"org_id": org_id, "epoch": epoch, "issued": 0}
-        )
-        updated = self.connection.execute(  # row-locked: concurrent issuers queue here
-            update(token_issuance)
-            .where(
-                token_issuance.c.org_id == org_id,
-                token_issuance.c.epoch == epoch,
-                token_issuance.c.issued + count <= quota,
-            )
-            .values(issued=token_issuance.c.issued + count)
+        self._insert_ignoring_duplicates(table, {**key, counter: 0})
+        column = table.c[counter]
+        row = [table.c[name] == value for name, value in key.items()]
+        updated = self.connection.execute(
+            update(table).where(*row, column + count <= limit).values({counter: column + count})
         )
         return bool(updated.rowcount)
 
+    def add_tokens_issued(self, org_id: int, epoch: int, count: int, quota: int) -> bool:
+        key = {"org_id": org_id, "epoch": epoch}
+        return self._count_within(token_issuance, key, "issued", count, quota)
+
     def add_lookup_usage(self, org_id: int, day: int, count: int, limit: int) -> bool:
-        if count > limit:
-            return False
-        self._insert_ignoring_duplicates(
-            lookup_usage, {"org_id": org_id, "day": day, "evaluated": 0}
-        )
-        updated = self.connection.execute(  # row-locked: concurrent lookups queue here
-            update(lookup_usage)
-            .where(
-                lookup_usage.c.org_id == org_id,
-                lookup_usage.c.day == day,
-                lookup_usage.c.evaluated + count <= limit,
-            )
-            .values(evaluated=lookup_usage.c.evaluated + count)
-        )
-        return bool(updated.rowcount)
+        key = {"org_id": org_id, "day": day}
+        return self._count_within(lookup_usage, key, "evaluated", count, limit)
 
     def spend_token(self, token_hash: str, epoch: int) -> None:
         try:
