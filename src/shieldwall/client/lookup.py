@@ -15,6 +15,7 @@ from voprf import ristretto
 from shieldwall.client.hub import HubClient
 from shieldwall.domain.errors import ShieldwallError
 from shieldwall.domain.lookup import MAX_EVALUATE_BATCH, LookupFilter, item_bytes, queries_for
+from shieldwall.domain.tokens import finalize_verified
 
 
 class ProofRejected(ShieldwallError):
@@ -40,7 +41,7 @@ def private_check(
     queries: dict[str, list[str]] = {item: queries_for(item, prefixes) for item in wanted}
     distinct = list(dict.fromkeys(q for qs in queries.values() for q in qs))
     key_hex = str(lookup_filter.header.get("public_key", ""))
-    public_key = ristretto.PublicKey.deserialize(bytes.fromhex(key_hex))
+    public_key = bytes.fromhex(key_hex)
     known: set[str] = set()
     for start in range(0, len(distinct), MAX_EVALUATE_BATCH):
         batch = distinct[start : start + MAX_EVALUATE_BATCH]
@@ -48,19 +49,12 @@ def private_check(
         answer = client.lookup_evaluate([bytes(b.serialize()) for _, b in blinds])
         if answer.get("public_key") != key_hex:
             raise ProofRejected("the hub evaluated under a key other than its filter's")
-        try:
-            outputs = ristretto.Client.finalize_batch(
-                [c for c, _ in blinds],
-                ristretto.VerifiableBatchOutput.deserialize(base64.b64decode(answer["evaluation"])),
-                public_key,
-            )
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:  # voprf reports a failed proof as a Rust panic (BaseException)
-            raise ProofRejected("the hub's proof does not verify against its key") from None
-        known.update(
-            q for q, out in zip(batch, outputs, strict=True) if bytes(out) in lookup_filter
+        outputs = finalize_verified(
+            [c for c, _ in blinds], base64.b64decode(answer["evaluation"]), public_key
         )
+        if outputs is None:
+            raise ProofRejected("the hub's proof does not verify against its key")
+        known.update(q for q, out in zip(batch, outputs, strict=True) if out in lookup_filter)
         if progress is not None:
             progress(len(batch))
     return {item for item, qs in queries.items() if any(q in known for q in qs)}

@@ -21,7 +21,7 @@ from voprf import ristretto
 
 from shieldwall.client.hub import HubClient
 from shieldwall.domain.errors import InvalidInput, ShieldwallError
-from shieldwall.domain.tokens import MAX_BATCH, TOKEN_INPUT_BYTES
+from shieldwall.domain.tokens import MAX_BATCH, TOKEN_INPUT_BYTES, finalize_verified
 
 
 class KeyNotAnnounced(ShieldwallError):
@@ -143,21 +143,16 @@ def fetch_tokens(client: HubClient, wallet: Wallet, count: int) -> list[Token]:
                 f"the hub issued tokens under key {issued_key[:16]}… for epoch {issued_epoch},"
                 " which it has not announced at its public URL; refusing them"
             )
-        try:
-            outputs = ristretto.Client.finalize_batch(
-                [c for c, _ in blinds],
-                ristretto.VerifiableBatchOutput.deserialize(base64.b64decode(answer["evaluation"])),
-                ristretto.PublicKey.deserialize(bytes.fromhex(issued_key)),
-            )
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:  # voprf reports a failed proof as a Rust panic (BaseException)
+        outputs = finalize_verified(
+            [c for c, _ in blinds],
+            base64.b64decode(answer["evaluation"]),
+            bytes.fromhex(issued_key),
+        )
+        if outputs is None:
             raise KeyNotAnnounced(
                 "the hub's proof does not verify against its announced key; refusing the tokens"
-            ) from None
-        fetched.extend(
-            Token(issued_epoch, i, bytes(o)) for i, o in zip(inputs, outputs, strict=True)
-        )
+            )
+        fetched.extend(Token(issued_epoch, i, o) for i, o in zip(inputs, outputs, strict=True))
     wallet.tokens.extend(fetched)
     # Declared assets are fetched now, with the key, so that submitting later needs no
     # authenticated call that the hub could correlate with the submission's arrival.

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 import orjson
 import rbloom
-from voprf import ristretto
 
 from shieldwall.domain.errors import InvalidInput, PatternSyntaxError
 from shieldwall.domain.matching.paths import hash_name, ipv6_text
@@ -42,6 +41,7 @@ from shieldwall.domain.patterns import (
     ObservationOr,
     parse_pattern,
 )
+from shieldwall.domain.tokens import evaluate_elements, evaluate_known, public_key_for
 
 MAGIC = b"SWLOOKUP1\n"
 ONLINE = "oprf"
@@ -305,15 +305,12 @@ def oprf_info(generation: int) -> bytes:
 
 def oprf_public_key(seed: bytes, generation: int) -> str:
     """The hex public key of the lookup key derived from ``seed``."""
-    evaluator = ristretto.Evaluator.from_seed(seed, oprf_info(generation))
-    return bytes(evaluator.public_key.serialize()).hex()
+    return public_key_for(seed, oprf_info(generation)).hex()
 
 
 def oprf_outputs(seed: bytes, generation: int, items: Iterable[str]) -> Iterator[bytes]:
     """``F(item)`` under the hub's lookup key, as a member would obtain it by blind evaluation."""
-    evaluate = ristretto.Evaluator.from_seed(seed, oprf_info(generation)).evaluate_known_input
-    for item in items:
-        yield bytes(evaluate(item_bytes(item)))
+    return evaluate_known(seed, oprf_info(generation), map(item_bytes, items))
 
 
 def oprf_output_list(seed: bytes, generation: int, items: list[str]) -> list[bytes]:
@@ -328,12 +325,7 @@ def oprf_evaluate_blinded(seed: bytes, generation: int, blinded: Sequence[bytes]
         raise InvalidInput(
             f"send 1 to {MAX_EVALUATE_BATCH} blinded items at a time, not {len(blinded)}"
         )
-    try:
-        elements = [ristretto.BlindedInput.deserialize(item) for item in blinded]
-    except ValueError:
-        raise InvalidInput("a blinded item is not a valid ristretto255 element") from None
-    evaluator = ristretto.Evaluator.from_seed(seed, oprf_info(generation))
-    return bytes(evaluator.evaluate_batch(elements).serialize())
+    return evaluate_elements(seed, oprf_info(generation), blinded, "item")
 
 
 def hmac_output(key: bytes, item: str) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from voprf import ristretto
 
@@ -30,9 +30,55 @@ def key_info(epoch: int) -> bytes:
     return f"shieldwall token epoch {epoch}".encode()
 
 
+def _evaluator(seed: bytes, info: bytes) -> ristretto.Evaluator:
+    return ristretto.Evaluator.from_seed(seed, info)
+
+
+def public_key_for(seed: bytes, info: bytes) -> bytes:
+    """The serialized public key of the key derived from ``seed`` and ``info``."""
+    return bytes(_evaluator(seed, info).public_key.serialize())
+
+
+def evaluate_elements(seed: bytes, info: bytes, blinded: Sequence[bytes], noun: str) -> bytes:
+    """Evaluate blinded elements under the key ``(seed, info)``: the serialized verifiable
+    batch output (evaluated elements and one DLEQ proof). Callers bound the batch size.
+    Raises ``InvalidInput`` ("a blinded <noun> is not …") for a malformed element."""
+    try:
+        elements = [ristretto.BlindedInput.deserialize(item) for item in blinded]
+    except ValueError:
+        raise InvalidInput(f"a blinded {noun} is not a valid ristretto255 element") from None
+    return bytes(_evaluator(seed, info).evaluate_batch(elements).serialize())
+
+
+def evaluate_known(seed: bytes, info: bytes, inputs: Iterable[bytes]) -> Iterator[bytes]:
+    """The unblinded VOPRF outputs (RFC 9497 Evaluate) of ``inputs`` under ``(seed, info)``:
+    what a member obtains for each by blind evaluation."""
+    evaluate = _evaluator(seed, info).evaluate_known_input
+    for item in inputs:
+        yield bytes(evaluate(item))
+
+
+def finalize_verified(
+    clients: Sequence[ristretto.Client], evaluation: bytes, public_key: bytes
+) -> list[bytes] | None:
+    """Unblind a batch output, checking its DLEQ proof against ``public_key``; None if the
+    proof (or the output) does not verify."""
+    try:
+        outputs = ristretto.Client.finalize_batch(
+            list(clients),
+            ristretto.VerifiableBatchOutput.deserialize(evaluation),
+            ristretto.PublicKey.deserialize(public_key),
+        )
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # voprf reports a failed proof as a Rust panic (BaseException)
+        return None
+    return [bytes(output) for output in outputs]
+
+
 def public_key(seed: bytes, epoch: int) -> bytes:
     """The serialized public key of the epoch key derived from ``seed``."""
-    return bytes(ristretto.Evaluator.from_seed(seed, key_info(epoch)).public_key.serialize())
+    return public_key_for(seed, key_info(epoch))
 
 
 def evaluate_blinded(seed: bytes, epoch: int, blinded: Sequence[bytes]) -> bytes:
@@ -41,19 +87,12 @@ def evaluate_blinded(seed: bytes, epoch: int, blinded: Sequence[bytes]) -> bytes
     or a batch that is empty or larger than ``MAX_BATCH``."""
     if not 1 <= len(blinded) <= MAX_BATCH:
         raise InvalidInput(f"ask for 1 to {MAX_BATCH} tokens at a time, not {len(blinded)}")
-    try:
-        elements = [ristretto.BlindedInput.deserialize(item) for item in blinded]
-    except ValueError:
-        raise InvalidInput("a blinded element is not a valid ristretto255 element") from None
-    evaluator = ristretto.Evaluator.from_seed(seed, key_info(epoch))
-    return bytes(evaluator.evaluate_batch(elements).serialize())
+    return evaluate_elements(seed, key_info(epoch), blinded, "element")
 
 
 def token_output(seed: bytes, epoch: int, token_input: bytes) -> bytes:
     """The unblinded VOPRF output for ``token_input`` under the epoch key (RFC 9497 Evaluate)."""
-    return bytes(
-        ristretto.Evaluator.from_seed(seed, key_info(epoch)).evaluate_known_input(token_input)
-    )
+    return next(evaluate_known(seed, key_info(epoch), [token_input]))
 
 
 def verify_token(seed: bytes, epoch: int, token_input: bytes, authenticator: bytes) -> bool:
