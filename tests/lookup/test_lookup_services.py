@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import MetaData, select
 from voprf import ristretto
 
-from conftest import database_url, make_hub
+from conftest import FixedClock, database_url, make_hub
 from shieldwall.domain import lookup as domain_lookup
 from shieldwall.domain.errors import InvalidInput, RateLimited
 from shieldwall.domain.organisations import Organisation
@@ -137,6 +137,21 @@ def test_expired_indicators_are_left_out(hub: Hub, community: Community) -> None
         Tlp.GREEN,
     )
     assert known(hub, community.law, ["198.51.100.9"]) == set()
+
+
+def test_indicators_leave_when_they_expire(hub: Hub, community: Community) -> None:
+    """An indicator valid when the snapshot read it leaves once its valid_until passes."""
+    submit(
+        hub,
+        community.us_bank,
+        [indicator("[ipv4-addr:value = '198.51.100.10']", valid_until="2023-11-14T22:30:00Z")],
+        Tlp.GREEN,
+    )
+    assert known(hub, community.law, ["198.51.100.10"]) == {"198.51.100.10"}
+    assert isinstance(hub.clock, FixedClock)
+    hub.clock.value = 1_700_001_000_000_000 + 1  # just past it, before any full rebuild
+    assert known(hub, community.law, ["198.51.100.10"]) == set()
+    assert matching.bulk_match(hub, community.law, [matching.Observable("198.51.100.10")]) == []
 
 
 def test_membership_change_applies_to_the_next_request(hub: Hub, community: Community) -> None:

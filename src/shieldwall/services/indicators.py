@@ -71,17 +71,26 @@ def snapshot(hub: Hub, reader: Organisation) -> Snapshot:
             else:
                 current.indicators[entry.stix_id] = entry
                 changed = True
-        # drop what expired since it was read
-        expired = [
-            i for i, e in current.indicators.items() if e.valid_until and e.valid_until <= now
-        ]
-        for stix_id in expired:
-            del current.indicators[stix_id]
-        if changed or expired:
+                if entry.valid_until is not None:
+                    soonest = current.next_expiry
+                    end = entry.valid_until
+                    current.next_expiry = end if soonest is None else min(soonest, end)
+        if current.next_expiry is not None and current.next_expiry <= now:
+            changed |= _drop_expired(current, now)
+        if changed:
             current.generation += 1
         current.cursors = cursors
-        current.refreshed_at = now
     return current
+
+
+def _drop_expired(current: Snapshot, now: int) -> bool:
+    """Remove indicators whose ``valid_until`` has passed; recompute ``next_expiry``."""
+    ends = {i: e.valid_until for i, e in current.indicators.items() if e.valid_until is not None}
+    expired = [stix_id for stix_id, end in ends.items() if end <= now]
+    for stix_id in expired:
+        del current.indicators[stix_id]
+    current.next_expiry = min((end for end in ends.values() if end > now), default=None)
+    return bool(expired)
 
 
 def derived(current: Snapshot, name: str, build: Callable[[Snapshot, Any], Any]) -> Any:

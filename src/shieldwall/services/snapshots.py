@@ -31,13 +31,15 @@ class Snapshot:
 
     ``generation`` grows whenever ``indicators`` changes; derived artefacts record the
     generation they were built from. ``derived`` holds them by name (owned by their service).
+    ``next_expiry`` is at most the earliest ``valid_until`` held (None: nothing expires), so
+    a refresh looks for expired indicators only once one may have expired.
     """
 
     built_at: int
     indicators: dict[str, Indicator] = field(default_factory=dict)
     cursors: dict[str, Cursor] = field(default_factory=dict)
     generation: int = 0
-    refreshed_at: int = 0
+    next_expiry: int | None = None
     derived: dict[str, tuple[int, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
