@@ -318,13 +318,16 @@ def oprf_output_list(seed: bytes, generation: int, items: list[str]) -> list[byt
     return list(oprf_outputs(seed, generation, items))
 
 
+def check_evaluate_batch(count: int) -> None:
+    """``InvalidInput`` unless 1 to ``MAX_EVALUATE_BATCH`` items are to be evaluated."""
+    if not 1 <= count <= MAX_EVALUATE_BATCH:
+        raise InvalidInput(f"send 1 to {MAX_EVALUATE_BATCH} blinded items at a time, not {count}")
+
+
 def oprf_evaluate_blinded(seed: bytes, generation: int, blinded: Sequence[bytes]) -> bytes:
     """Evaluate a member's blinded items; the serialized batch output with one DLEQ proof.
     Raises ``InvalidInput`` for an empty or oversized batch or a malformed element."""
-    if not 1 <= len(blinded) <= MAX_EVALUATE_BATCH:
-        raise InvalidInput(
-            f"send 1 to {MAX_EVALUATE_BATCH} blinded items at a time, not {len(blinded)}"
-        )
+    check_evaluate_batch(len(blinded))
     return evaluate_elements(seed, oprf_info(generation), blinded, "item")
 
 

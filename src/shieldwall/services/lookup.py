@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from shieldwall.domain import lookup
-from shieldwall.domain.errors import InvalidInput, RateLimited
+from shieldwall.domain.errors import RateLimited
 from shieldwall.domain.lookup import LookupFilter
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.timestamps import format_timestamp
@@ -40,13 +40,21 @@ class LookupKey:
     public_key: str
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _Contents:
+    """What a filter holds: each indicator's pattern and items, all items, the highest TLP."""
+
+    items: dict[str, tuple[str, tuple[str, ...]]]
+    every: list[str]
+    tlp: Tlp
+
+
+@dataclass(frozen=True, slots=True)
 class _Built:
-    """A member filter and the items of each indicator inside it (for incremental growth)."""
+    """A member filter and what it holds (kept for incremental growth)."""
 
     filter: LookupFilter
-    items: dict[str, tuple[str, ...]]
-    tlp: int
+    contents: _Contents
 
 
 def lookup_key(hub: Hub) -> LookupKey:
@@ -82,23 +90,29 @@ def evaluate_items(seed: bytes, generation: int, items: list[str]) -> list[bytes
         return lookup.oprf_output_list(seed, generation, items)
 
 
-def _items_of(current: Snapshot) -> dict[str, tuple[str, ...]]:
-    return {
-        stix_id: tuple(lookup.items_from_pattern(entry.pattern))
-        for stix_id, entry in current.indicators.items()
-    }
+def _contents(current: Snapshot, known: _Contents | None = None) -> _Contents:
+    """The items of every indicator in the snapshot (call holding its lock); patterns that
+    ``known`` already read are not parsed again."""
+    before = known.items if known is not None else {}
+    items: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for stix_id, entry in current.indicators.items():
+        seen = before.get(stix_id)
+        if seen is not None and seen[0] == entry.pattern:
+            items[stix_id] = seen
+        else:
+            items[stix_id] = (entry.pattern, tuple(lookup.items_from_pattern(entry.pattern)))
+    every = [item for _, found in items.values() for item in found]
+    tlp = max((e.tlp for e in current.indicators.values()), default=int(Tlp.CLEAR))
+    return _Contents(items, every, Tlp(tlp))
 
 
-def _header(key: LookupKey, built: _Built, now: int) -> dict[str, object]:
-    every = [item for items in built.items.values() for item in items]
+def _header(contents: _Contents, now: int) -> dict[str, object]:
+    """The header fields both kinds of filter carry."""
     return {
-        "mode": lookup.ONLINE,
-        "public_key": key.public_key,
-        "generation": key.generation,
-        "items": len(every),
-        "prefixes": lookup.prefix_lengths(every),
+        "items": len(contents.every),
+        "prefixes": lookup.prefix_lengths(contents.every),
         "created": format_timestamp(now),
-        "tlp": Tlp(built.tlp).label,
+        "tlp": contents.tlp.label,
     }
 
 
@@ -111,27 +125,31 @@ def member_filter(hub: Hub, reader: Organisation) -> LookupFilter:
     now = hub.clock.now()
 
     def build(snap: Snapshot, previous: object) -> _Built:
-        wanted = _items_of(snap)
-        tlp = max((e.tlp for e in snap.indicators.values()), default=int(Tlp.CLEAR))
-        count = sum(len(items) for items in wanted.values())
+        old = previous if isinstance(previous, _Built) else None
+        contents = _contents(snap, old.contents if old is not None else None)
         if (
-            isinstance(previous, _Built)
-            and previous.filter.header.get("public_key") == key.public_key
-            and all(wanted.get(i) == items for i, items in previous.items.items())
-            and count <= int(str(previous.filter.header["capacity"]))
+            old is not None
+            and old.filter.header.get("public_key") == key.public_key
+            and all(
+                i in contents.items and contents.items[i][1] == found
+                for i, (_, found) in old.contents.items.items()
+            )
+            and len(contents.every) <= int(str(old.filter.header["capacity"]))
         ):
-            fresh = [
-                item for i, items in wanted.items() if i not in previous.items for item in items
-            ]
-            previous.filter.add(evaluate_items(key.seed, key.generation, fresh))
-            built = _Built(previous.filter, wanted, tlp)
+            grown = old.filter
+            added = contents.items.keys() - old.contents.items.keys()
+            fresh = [item for i in added for item in contents.items[i][1]]
         else:
-            every = [item for items in wanted.values() for item in items]
-            empty = LookupFilter.empty({}, max(2 * count, 1024))
-            empty.add(evaluate_items(key.seed, key.generation, every))
-            built = _Built(empty, wanted, tlp)
-        built.filter.header.update(_header(key, built, now))
-        return built
+            grown = LookupFilter.empty({}, max(2 * len(contents.every), 1024))
+            fresh = contents.every
+        grown.add(evaluate_items(key.seed, key.generation, fresh))
+        grown.header.update(
+            mode=lookup.ONLINE,
+            public_key=key.public_key,
+            generation=key.generation,
+            **_header(contents, now),
+        )
+        return _Built(grown, contents)
 
     with current.lock:
         built: _Built = indicators.derived(current, "lookup", build)
@@ -145,10 +163,7 @@ def evaluate(hub: Hub, member: Organisation, blinded: list[bytes]) -> tuple[byte
     key = lookup_key(hub)
     day = hub.clock.now() // DAY
     limit = hub.config.lookup_daily_items
-    if not 1 <= len(blinded) <= lookup.MAX_EVALUATE_BATCH:
-        raise InvalidInput(
-            f"send 1 to {lookup.MAX_EVALUATE_BATCH} blinded items at a time, not {len(blinded)}"
-        )
+    lookup.check_evaluate_batch(len(blinded))  # before anything is counted
     with hub.store.write() as tx:
         if not tx.add_lookup_usage(member.id, day, len(blinded), limit):
             raise RateLimited(
@@ -163,24 +178,17 @@ def offline_export(hub: Hub, reader: Organisation) -> LookupFilter:
     reader may read, for air-gapped matching. Audited (who, how many items, no values)."""
     current = indicators.snapshot(hub, reader)
     with current.lock:
-        wanted = _items_of(current)
-        tlp = max((e.tlp for e in current.indicators.values()), default=int(Tlp.CLEAR))
-    every = [item for items in wanted.values() for item in items]
+        contents = _contents(current)
     secret = hub.ids.random_bytes(32)
     now = hub.clock.now()
-    exported = LookupFilter.empty({}, max(len(every), 1024))
-    exported.add(lookup.hmac_output(secret, item) for item in every)
+    exported = LookupFilter.empty({}, max(len(contents.every), 1024))
+    exported.add(lookup.hmac_output(secret, item) for item in contents.every)
     exported.header.update(
-        {
-            "mode": lookup.OFFLINE,
-            "hmac_key": secret.hex(),
-            "items": len(every),
-            "indicators": len(wanted),
-            "prefixes": lookup.prefix_lengths(every),
-            "created": format_timestamp(now),
-            "tlp": Tlp(tlp).label,
-            "organisation": reader.name,
-        }
+        mode=lookup.OFFLINE,
+        hmac_key=secret.hex(),
+        indicators=len(contents.items),
+        organisation=reader.name,
+        **_header(contents, now),
     )
     with hub.store.write() as tx:
         audit.record(
@@ -188,6 +196,10 @@ def offline_export(hub: Hub, reader: Organisation) -> LookupFilter:
             now,
             reader.name,
             "lookup.export",
-            {"items": len(every), "indicators": len(wanted), "tlp": Tlp(tlp).label},
+            {
+                "items": len(contents.every),
+                "indicators": len(contents.items),
+                "tlp": contents.tlp.label,
+            },
         )
     return exported
