@@ -19,8 +19,7 @@ from typing import Any
 import orjson
 
 from shieldwall.client.hub import HubClient
-from shieldwall.domain.errors import InvalidInput
-from shieldwall.domain.timestamps import parse_timestamp
+from shieldwall.domain.indicators import matchable
 from shieldwall.domain.tlp import tlp_from_markings
 
 
@@ -41,23 +40,16 @@ class CachedIndicator:
 
 
 def _entry(obj: dict[str, Any], collection_id: str) -> CachedIndicator | None:
-    pattern = obj.get("pattern")
-    if obj.get("revoked") is True or obj.get("pattern_type", "stix") != "stix":
+    terms = matchable(obj)
+    if terms is None:
         return None
-    if not isinstance(pattern, str) or not isinstance(obj.get("id"), str):
-        return None
-    try:
-        valid_until = parse_timestamp(obj["valid_until"]) if "valid_until" in obj else None
-    except InvalidInput:
-        valid_until = None
     level = tlp_from_markings(obj.get("object_marking_refs"))
-    confidence = obj.get("confidence")
     return CachedIndicator(
-        obj["id"],
-        pattern,
+        terms.stix_id,
+        terms.pattern,
         level.label if level is not None else "TLP:?",
-        confidence if isinstance(confidence, int) else None,
-        valid_until,
+        terms.confidence,
+        terms.valid_until,
         collection_id,
     )
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import orjson
 
+from shieldwall.domain.indicators import matchable
 from shieldwall.domain.matching import Matcher
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.policy import reader_filter
-from shieldwall.domain.timestamps import parse_timestamp
 from shieldwall.services import reading
 from shieldwall.services.context import Hub
 from shieldwall.services.snapshots import Indicator, Snapshot
@@ -29,25 +29,11 @@ from shieldwall.services.snapshots import Indicator, Snapshot
 def _indicator(body: str, collection_id: str, tlp: int, now: int) -> Indicator | None:
     """The entry for a served indicator version, or None if it is revoked, expired or has no
     STIX pattern."""
-    obj = orjson.loads(body)
-    if obj.get("revoked") is True or obj.get("pattern_type", "stix") != "stix":
+    terms = matchable(orjson.loads(body))
+    if terms is None or (terms.valid_until is not None and terms.valid_until <= now):
         return None
-    pattern = obj.get("pattern")
-    if not isinstance(pattern, str):
-        return None
-    valid_until = None
-    if "valid_until" in obj:
-        valid_until = parse_timestamp(obj["valid_until"], "valid_until")
-        if valid_until <= now:
-            return None
-    confidence = obj.get("confidence")
     return Indicator(
-        obj["id"],
-        pattern,
-        tlp,
-        confidence if isinstance(confidence, int) else None,
-        valid_until,
-        collection_id,
+        terms.stix_id, terms.pattern, tlp, terms.confidence, terms.valid_until, collection_id
     )
 
 
