@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lookup_support import indicator
 from sqlalchemy import MetaData, select
 from voprf import ristretto
 
@@ -24,20 +24,6 @@ from shieldwall.domain.tlp import Tlp
 from shieldwall.services import admin, audit, lookup, matching, reading, submission
 from shieldwall.services.context import Hub, HubConfig
 from shieldwall.storage.database import Database
-
-
-def indicator(pattern: str, **extra: object) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, pattern + str(extra))}",
-        "created": "2024-01-01T00:00:00.000Z",
-        "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": "2020-01-01T00:00:00Z",
-        **extra,
-    }
 
 
 class Community:

@@ -8,13 +8,13 @@ import json
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from lookup_support import indicator
 
 from conftest import LiveServer, start_server, stop_server
 from shieldwall.bootstrap import build_hub
@@ -26,20 +26,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("match-cli")]
 
 SECRET_VALUE = "merger-target-7f3a.example"  # asked privately; must never reach the hub
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-
-
-def indicator(pattern: str, **extra: object) -> dict[str, object]:
-    return {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid5(uuid.NAMESPACE_URL, pattern)}",
-        "created": "2024-01-01T00:00:00.000Z",
-        "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": pattern,
-        "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z",
-        **extra,
-    }
 
 
 SHARED = [

@@ -48,9 +48,15 @@ class Page:
         return self.items[-1].row.date_added if self.items else None
 
 
+def _may_read(collection: CollectionRecord, reader: Organisation) -> bool:
+    """Whether the reader may read objects of the collection at all (the policy then decides
+    object by object)."""
+    return collection.members_can_read or reader.role is Role.OPERATOR
+
+
 def _readable_collection(tx: ReadTx, collection_id: str, reader: Organisation) -> CollectionRecord:
     record = tx.collection(collection_id)
-    if record is None or not (record.members_can_read or reader.role is Role.OPERATOR):
+    if record is None or not _may_read(record, reader):
         raise NotFound("no such collection")
     return record
 
@@ -203,7 +209,7 @@ def indicators_since(
     query = ObjectQuery(types=frozenset({"indicator"}), limit=INDICATOR_PAGE)
     with hub.store.read() as tx:
         for collection in tx.collections():
-            if not (collection.members_can_read or reader.role is Role.OPERATOR):
+            if not _may_read(collection, reader):
                 continue
             cursor = cursors.get(collection.collection_id)
             while True:
