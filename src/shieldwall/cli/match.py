@@ -265,19 +265,17 @@ def register(app: typer.Typer) -> None:
                     f"not an IP, domain, URL, e-mail address or hash: {', '.join(unusable)}"
                 )
             wanted = [item for item in items.values() if item is not None]
-            if filter_file is not None:
-                known_items = offline_check(_read_filter(filter_file), wanted)
+            details: dict[str, list[str]] = {}
+            if filter_file is not None or private:
+                if filter_file is not None:
+                    known_items = offline_check(_read_filter(filter_file), wanted)
+                else:
+                    client = HubClient(require_hub(hub), key)
+                    known_items = private_check(client, fetch_filter(client), wanted)
                 known = {v for v, item in items.items() if item in known_items}
-                details: dict[str, list[str]] = {}
-            elif private:
-                client = HubClient(require_hub(hub), key)
-                known_items = private_check(client, fetch_filter(client), wanted)
-                known = {v for v, item in items.items() if item in known_items}
-                details = {}
             else:
                 client = HubClient(require_hub(hub), key)
                 answer = client.bulk_match([{"value": v} for v in values])
-                details = {}
                 for hit in answer["hits"]:
                     value = values[int(hit["position"])]
                     details.setdefault(value, []).append(

@@ -106,11 +106,23 @@ class HubClient:
         except httpx.HTTPError as exc:
             raise HubUnavailable(f"cannot reach the hub at {self.url}: {exc}") from exc
 
-    def _get(self, path: str, *, authenticated: bool) -> Any:
+    def _fetch(
+        self,
+        path: str,
+        *,
+        authenticated: bool,
+        accept: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """A GET that succeeded (errors raised as ``_raise_for`` maps them)."""
+        headers = {"Accept": accept} if accept is not None else None
         with self._call(authenticated=authenticated) as client:
-            response = client.get(path)
+            response = client.get(path, params=params, headers=headers)
         _raise_for(response)
-        return response.json()
+        return response
+
+    def _get(self, path: str, *, authenticated: bool) -> Any:
+        return self._fetch(path, authenticated=authenticated).json()
 
     def _post(self, path: str, body: object, *, authenticated: bool) -> Any:
         with self._call(authenticated=authenticated) as client:
@@ -175,19 +187,13 @@ class HubClient:
 
     # --- matching and private lookup -------------------------------------------------
 
-    def _get_bytes(self, path: str) -> bytes:
-        with self._call(authenticated=True) as client:
-            response = client.get(path, headers={"Accept": "*/*"})
-        _raise_for(response)
-        return response.content
-
     def lookup_filter(self) -> bytes:
         """The member's private-lookup filter file (OPRF outputs)."""
-        return self._get_bytes("/api/v1/lookup/filter")
+        return self._fetch("/api/v1/lookup/filter", authenticated=True, accept="*/*").content
 
     def lookup_export(self) -> bytes:
         """An offline filter file (HMAC, key inside) for air-gapped matching."""
-        return self._get_bytes("/api/v1/lookup/export")
+        return self._fetch("/api/v1/lookup/export", authenticated=True, accept="*/*").content
 
     def lookup_evaluate(self, blinded: list[bytes]) -> dict[str, Any]:
         """Blind evaluation of up to 1,000 items under the hub's lookup key."""
@@ -200,9 +206,7 @@ class HubClient:
 
     def collections(self) -> list[dict[str, Any]]:
         """The TAXII collections of the hub's API root that the member can read."""
-        with self._call(authenticated=True) as client:
-            response = client.get(f"{TAXII_ROOT}collections/", headers={"Accept": TAXII_MEDIA})
-        _raise_for(response)
+        response = self._fetch(f"{TAXII_ROOT}collections/", authenticated=True, accept=TAXII_MEDIA)
         found = response.json().get("collections", [])
         return [c for c in found if c.get("can_read")]
 
@@ -216,13 +220,12 @@ class HubClient:
             params["added_after"] = added_after
         if next_token is not None:
             params["next"] = next_token
-        with self._call(authenticated=True) as client:
-            response = client.get(
-                f"{TAXII_ROOT}collections/{collection_id}/objects/",
-                params=params,
-                headers={"Accept": TAXII_MEDIA},
-            )
-        _raise_for(response)
+        response = self._fetch(
+            f"{TAXII_ROOT}collections/{collection_id}/objects/",
+            authenticated=True,
+            accept=TAXII_MEDIA,
+            params=params,
+        )
         envelope = response.json()
         following = envelope.get("next") if envelope.get("more") else None
         return (
