@@ -1,7 +1,10 @@
 """The benchmark data: generated STIX 2.1 indicators plus the OASIS example bundles.
 
 Everything is deterministic (seeded) so every peer and every repeat receives exactly the
-same bytes. Envelopes are serialised once, before any clock starts.
+same bytes. Envelopes are serialised once, before any clock starts. Indicators are dated
+from two days before the day of the run (the same all day), so the hub's score decay
+keeps them live, and name values on no warning list (domains under ``.top``, not the
+reserved ``.example``), as fresh intelligence would.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 import orjson
 
 OASIS_DIR = Path("/work/shared/data/oasis-examples")
-BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
+BASE_TIME = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
 _KINDS = ("ipv4", "domain", "sha256")
 
 
@@ -52,7 +55,7 @@ def _pattern(kind: str, index: int, rng: random.Random) -> tuple[str, str]:
         value = f"{(index >> 16) % 223 + 1}.{(index >> 8) & 255}.{index & 255}.{rng.randrange(256)}"
         return f"[ipv4-addr:value = '{value}']", f"IP {value}"
     if kind == "domain":
-        value = f"h{index:x}-{rng.getrandbits(24):06x}.bad-{index % 97}.example"
+        value = f"h{index:x}-{rng.getrandbits(24):06x}.bad-{index % 97}.top"
         return f"[domain-name:value = '{value}']", f"domain {value}"
     digest = f"{rng.getrandbits(256):064x}"
     return f"[file:hashes.'SHA-256' = '{digest}']", f"file {digest[:12]}"

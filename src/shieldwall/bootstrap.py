@@ -44,6 +44,7 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
         ids=RandomIds(),
         config=HubConfig(
             hub_name=settings.hub_name,
+            alerts=settings.alerts,
             default_tlp=settings.default_tlp,
             max_content_length=settings.max_content_length,
             max_objects_per_request=settings.max_objects_per_request,
@@ -54,6 +55,11 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
             rate_limit_per_minute=settings.rate_limit_per_minute,
             lookup_daily_items=settings.lookup_daily_items,
             match_snapshot_max_age=settings.match_snapshot_max_age,
+            correlation_cap=settings.correlation_cap,
+            cluster_max_reports=settings.cluster_max_reports,
+            decay=settings.decay,
+            warninglists_max_entries=settings.warninglists_max_entries,
+            warninglists_exclude=settings.warninglists_exclude,
         ),
     )
     ensure_hub(hub)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from lookup_support import indicator
 from sqlalchemy import MetaData, select
 from voprf import ristretto
 
-from conftest import FixedClock, database_url, make_hub
+from conftest import TEST_CONFIG, FixedClock, database_url, make_hub
 from shieldwall.domain import lookup as domain_lookup
 from shieldwall.domain.errors import InvalidInput, RateLimited
 from shieldwall.domain.organisations import Organisation
@@ -22,7 +23,7 @@ from shieldwall.domain.queries import ObjectQuery
 from shieldwall.domain.scope import make_scope
 from shieldwall.domain.tlp import Tlp
 from shieldwall.services import admin, audit, lookup, matching, reading, submission
-from shieldwall.services.context import Hub, HubConfig
+from shieldwall.services.context import Hub
 from shieldwall.storage.database import Database
 
 
@@ -175,7 +176,7 @@ def test_bulk_match_respects_the_policy(hub: Hub, community: Community) -> None:
 
 
 def test_blind_evaluation_is_rate_limited_per_member(tmp_path: Path) -> None:
-    hub = make_hub(database_url("sqlite", tmp_path), HubConfig(lookup_daily_items=5))
+    hub = make_hub(database_url("sqlite", tmp_path), replace(TEST_CONFIG, lookup_daily_items=5))
     try:
         people = Community(hub)
         blinded = [bytes(ristretto.Client.blind(b"x%d" % i)[1].serialize()) for i in range(3)]
@@ -196,7 +197,7 @@ def test_blind_evaluation_is_rate_limited_per_member(tmp_path: Path) -> None:
 
 
 def test_concurrent_evaluations_never_exceed_the_quota(tmp_path: Path) -> None:
-    hub = make_hub(database_url("sqlite", tmp_path), HubConfig(lookup_daily_items=40))
+    hub = make_hub(database_url("sqlite", tmp_path), replace(TEST_CONFIG, lookup_daily_items=40))
     try:
         member = Community(hub).us_bank
         blinded = [bytes(ristretto.Client.blind(b"y%d" % i)[1].serialize()) for i in range(3)]

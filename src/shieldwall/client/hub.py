@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -203,6 +204,29 @@ class HubClient:
     def bulk_match(self, observables: list[dict[str, str]]) -> dict[str, Any]:
         """Server-side matching of ``{"value", "kind"?}`` observables (the hub sees them)."""
         return dict(self._post("/api/v1/match", {"observables": observables}, authenticated=True))
+
+    # --- sightings, scores and correlation --------------------------------------------
+
+    def report_sighting(self, body: dict[str, object]) -> dict[str, Any]:
+        """Report a sighting (``POST /api/v1/sightings``, fields in docs/sightings.md)."""
+        return dict(self._post("/api/v1/sightings", body, authenticated=True))
+
+    def indicator(self, indicator_id: str) -> dict[str, Any]:
+        """An indicator assessed: score, sightings, warnings, related objects and reports."""
+        return dict(self._get(f"/api/v1/indicators/{quote(indicator_id)}", authenticated=True))
+
+    def confirm_indicator(self, indicator_id: str) -> dict[str, Any]:
+        """Confirm a warning-listed indicator so that it is matched."""
+        path = f"/api/v1/indicators/{quote(indicator_id)}/confirm"
+        return dict(self._post(path, {}, authenticated=True))
+
+    def related(self, object_id: str) -> dict[str, Any]:
+        """Objects sharing observables with ``object_id``, and the reports holding them."""
+        return dict(self._get(f"/api/v1/objects/{quote(object_id)}/related", authenticated=True))
+
+    def clusters(self) -> list[dict[str, Any]]:
+        """Clusters of reports linked by shared observables."""
+        return list(self._get("/api/v1/correlation/clusters", authenticated=True)["clusters"])
 
     def collections(self) -> list[dict[str, Any]]:
         """The TAXII collections of the hub's API root that the member can read."""

@@ -3,7 +3,8 @@
     ShieldwallError
      ├── InvalidInput            bad request data (malformed JSON, bad filter, bad token)
      │    ├── InvalidStix        an object that is not valid STIX 2.1 (carries object_id)
-     │    └── PatternSyntaxError a STIX pattern that does not parse (carries position)
+     │    ├── PatternSyntaxError a STIX pattern that does not parse (carries position)
+     │    └── Unprocessable      well-formed, but refused as it stands (carries details)
      ├── NotFound                absent, or not visible to the reader (indistinguishable)
      ├── Unauthenticated         no key, or a key that is unknown or revoked
      ├── Forbidden               authenticated, but the action is not allowed
@@ -50,6 +51,16 @@ class PatternSyntaxError(InvalidInput):
         super().__init__(f"{message} (at character {position})")
         self.position = position
         self.reason = message
+
+
+class Unprocessable(InvalidInput):
+    """Well-formed input the hub refuses to act on as it stands; ``details`` lists every
+    reason as plain data (e.g. each place an advisory would betray a victim), so the
+    caller can fix them all at once."""
+
+    def __init__(self, message: str, details: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class NotFound(ShieldwallError):

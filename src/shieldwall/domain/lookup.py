@@ -50,14 +50,15 @@ MAX_ITEM_BYTES = 1024
 DEFAULT_FPR = 1e-7
 MAX_EVALUATE_BATCH = 1000
 
-_VALUE_TYPES = {
+# cyber-observable types whose ``value`` is an item of a kind, and those with ``hashes``
+VALUE_TYPES = {
     "ipv4-addr": "ipv4",
     "ipv6-addr": "ipv6",
     "domain-name": "domain",
     "url": "url",
     "email-addr": "email",
 }
-_HASHED_TYPES = frozenset(("file", "artifact"))
+HASHED_TYPES = frozenset(("file", "artifact"))
 # the matcher's object path for each item kind (server-side and local matching of raw values)
 MATCH_PATHS = {
     "ipv4": "ipv4-addr:value",
@@ -180,10 +181,10 @@ def item_bytes(item: str) -> bytes:
 
 def _path_kind(comparison: Comparison) -> str | None:
     path = comparison.path
-    if comparison.object_type in _VALUE_TYPES and path == ("value",):
-        return _VALUE_TYPES[comparison.object_type]
+    if comparison.object_type in VALUE_TYPES and path == ("value",):
+        return VALUE_TYPES[comparison.object_type]
     if (
-        comparison.object_type in _HASHED_TYPES
+        comparison.object_type in HASHED_TYPES
         and len(path) == 2
         and path[0] == "hashes"
         and isinstance(path[1], str)
@@ -237,7 +238,7 @@ def items_from_pattern(pattern: str) -> list[str]:
     if simple is not None:
         object_type, value, quoted, bare, digest = simple.groups()
         if object_type is not None:
-            item = normalise(_VALUE_TYPES[object_type], value)
+            item = normalise(VALUE_TYPES[object_type], value)
         else:
             kind = hash_name(quoted or bare).lower()
             fits = _HASH_BY_LENGTH.get(len(digest)) == kind

@@ -46,6 +46,19 @@ class Cursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Probe:
+    """One lookup in the index: ``kind`` with ``key`` in ``keys``, or ``low <= key < high``
+    when ``keys`` is empty. ``relation`` says what a hit is to the
+    probed key (``same``, ``inside``, ``contains``, ``subdomain``, ``parent``)."""
+
+    kind: str
+    keys: tuple[str, ...] = ()
+    low: str | None = None
+    high: str | None = None
+    relation: str = "same"
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectQuery:
     """Filters for objects and manifest listings."""
 
@@ -58,6 +71,10 @@ class ObjectQuery:
     cursor: Cursor | None = None
     text: str | None = None
     tlps: frozenset[int] = frozenset()
+    # Internal filters (no TAXII parameter sets them): versions that refer to one of these
+    # ids, and versions holding an observable one of these probes finds.
+    refers_to: frozenset[str] = frozenset()
+    observables: tuple[Probe, ...] = ()
 
     def fingerprint(self) -> str:
         """A short digest of the filters (not the position), bound into ``next`` tokens."""
@@ -70,6 +87,8 @@ class ObjectQuery:
             str(self.added_after),
             self.text or "",
             ",".join(str(t) for t in sorted(self.tlps)),
+            ",".join(sorted(self.refers_to)),
+            repr(self.observables),
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 

@@ -24,6 +24,7 @@ from shieldwall.domain.organisations import (
 )
 from shieldwall.domain.policy import AccessLabel, audience_keys
 from shieldwall.domain.scope import COMMUNITY, scope_extension_definition
+from shieldwall.domain.sightings import sighting_extension_definition
 from shieldwall.domain.timestamps import format_stix_timestamp
 from shieldwall.domain.tlp import Tlp, tlp2_marking_definition
 from shieldwall.services import audit
@@ -118,9 +119,18 @@ def _publish(tx: WriteTx, hub: Hub, bodies: list[tuple[dict[str, object], int]])
             tx.set_last_date_added(record.pk, date_added)
 
 
+def _added_definitions(hub_identity: str) -> list[tuple[dict[str, object], int]]:
+    """Definitions every collection carries that releases after the first one added."""
+    from shieldwall.domain.timestamps import parse_timestamp
+
+    sighting = sighting_extension_definition(hub_identity)
+    return [(sighting, parse_timestamp(str(sighting["modified"])))]
+
+
 def ensure_hub(hub: Hub) -> None:
     """Create, on first start, the hub's identities, its default collection and the objects
-    every collection carries (TLP 2.0 marking definitions, the scope extension definition).
+    every collection carries (TLP 2.0 marking definitions, the scope and sighting extension
+    definitions).
 
     Idempotent: a second call changes nothing.
     """
@@ -128,7 +138,9 @@ def ensure_hub(hub: Hub) -> None:
 
     with hub.store.write() as tx:
         tx.lock_named("hub-setup")  # several processes may start at once on a fresh database
-        if tx.setting(HUB_IDENTITY_SETTING) is not None:
+        known = tx.setting(HUB_IDENTITY_SETTING)
+        if known is not None:
+            _publish(tx, hub, _added_definitions(known))  # hubs set up by earlier releases
             return
         now = _to_millis(hub.clock.now())
         hub_identity = f"identity--{hub.ids.uuid4()}"
@@ -149,6 +161,7 @@ def ensure_hub(hub: Hub) -> None:
             bodies.append((marking, parse_timestamp(str(marking["created"]))))
         extension = scope_extension_definition(hub_identity)
         bodies.append((extension, parse_timestamp(str(extension["modified"]))))
+        bodies.extend(_added_definitions(hub_identity))
         hub_body = _identity_object(
             hub_identity,
             hub.config.hub_name,

@@ -38,6 +38,7 @@ from shieldwall.domain.errors import (
 )
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.scope import SCOPE_EXTENSION_ID, Scope
+from shieldwall.domain.sightings import SIGHTING_EXTENSION_ID
 from shieldwall.domain.stix_validation import validate_object
 from shieldwall.domain.tlp import Tlp
 from shieldwall.domain.tokens import (
@@ -186,7 +187,9 @@ def redeem(
             raise InvalidInput("scope names organisations this hub does not know")
     marked = [obj for obj in apply_marking(list(objects), tlp, scope) if isinstance(obj, dict)]
     fresh = iter([hub.ids.uuid4() for _ in range(len(marked))])
-    cleaned = sanitise(marked, anonymous_identity, fresh, frozenset({SCOPE_EXTENSION_ID}))
+    cleaned = sanitise(
+        marked, anonymous_identity, fresh, frozenset({SCOPE_EXTENSION_ID, SIGHTING_EXTENSION_ID})
+    )
     if not cleaned.objects:
         raise InvalidInput("nothing is left to publish once identifying objects are removed")
     for obj in cleaned.objects:  # sanitising must keep valid STIX; check before spending

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shieldwall.domain.alerts import AlertConfig
+from shieldwall.domain.scoring import DecayModel
 from shieldwall.domain.tlp import Tlp
+from shieldwall.domain.warninglists import DEFAULT_EXCLUDED_LISTS
 from shieldwall.services.ports import Clock, IdFactory, UnitOfWork
 from shieldwall.services.snapshots import SnapshotCache
 
@@ -14,6 +17,7 @@ class HubConfig:
     """The part of the settings the use cases read (services never read the environment)."""
 
     hub_name: str = "Shieldwall hub"
+    alerts: AlertConfig = field(default_factory=AlertConfig)
     default_tlp: Tlp = Tlp.AMBER
     max_content_length: int = 50 * 1024 * 1024
     max_objects_per_request: int = 100_000
@@ -24,6 +28,11 @@ class HubConfig:
     rate_limit_per_minute: int = 12_000
     match_snapshot_max_age: int = 3600
     lookup_daily_items: int = 100_000
+    correlation_cap: int = 100
+    cluster_max_reports: int = 500
+    decay: DecayModel = field(default_factory=DecayModel)
+    warninglists_max_entries: int = 100_000
+    warninglists_exclude: tuple[str, ...] = DEFAULT_EXCLUDED_LISTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,10 @@ keyed by the reader's organisation *and* its compiled policy keys, so a membersh
 the next request a new snapshot (architecture invariant 2). Additions arrive incrementally;
 revocations replace the entry; anything else that removes readability (deletion, a later
 version hidden from the reader) is picked up by the full rebuild after
-``HubConfig.match_snapshot_max_age`` seconds. Expired (``valid_until`` past) and revoked
-indicators are left out.
+``HubConfig.match_snapshot_max_age`` seconds. Expired indicators (revoked, ``valid_until``
+past, or score decayed below the threshold: ``services.assessment``) and indicators on a
+warning list that nobody confirmed are left out. Sightings and confirmations are read on
+each full build, so a new sighting revives a decayed indicator within that time.
 """
 
 from __future__ import annotations
@@ -21,19 +23,32 @@ from shieldwall.domain.indicators import matchable
 from shieldwall.domain.matching import Matcher
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.policy import reader_filter
-from shieldwall.services import reading
+from shieldwall.services import assessment, reading, sightings
 from shieldwall.services.context import Hub
 from shieldwall.services.snapshots import Indicator, Snapshot
 
 
-def _indicator(body: str, collection_id: str, tlp: int, now: int) -> Indicator | None:
-    """The entry for a served indicator version, or None if it is revoked, expired or has no
-    STIX pattern."""
-    terms = matchable(orjson.loads(body))
-    if terms is None or (terms.valid_until is not None and terms.valid_until <= now):
+def _indicator(
+    hub: Hub, current: Snapshot, served: reading.Served, collection_id: str, warned: bool, now: int
+) -> Indicator | None:
+    """The entry for a served indicator version, or None if it is revoked, expired (by
+    ``valid_until`` or score), flagged on ingest for a warning-listed value and not
+    confirmed, or has no STIX pattern."""
+    obj = orjson.loads(served.body)
+    terms = matchable(obj)
+    if terms is None or (warned and terms.stix_id not in current.confirmed):
+        return None
+    scored = assessment.score_of(hub, obj, current.sightings.get(terms.stix_id), now)
+    if scored.expired:
         return None
     return Indicator(
-        terms.stix_id, terms.pattern, tlp, terms.confidence, terms.valid_until, collection_id
+        terms.stix_id,
+        terms.pattern,
+        served.row.tlp,
+        terms.confidence,
+        terms.valid_until,
+        collection_id,
+        scored.expires_at,
     )
 
 
@@ -48,18 +63,22 @@ def snapshot(hub: Hub, reader: Organisation) -> Snapshot:
         (reader.id, reader_filter(reader)), now, hub.config.match_snapshot_max_age
     )
     with current.lock:
+        if not current.cursors:  # a full build
+            current.sightings = sightings.summaries(hub, reader)
+            current.confirmed = assessment.confirmed(hub, None)
         served, cursors = reading.indicators_since(hub, reader, current.cursors)
+        warned = assessment.warned(hub, [item.row.seq for _, item in served]) if served else set()
         changed = False
         for collection_id, item in served:
-            entry = _indicator(item.body, collection_id, item.row.tlp, now)
+            entry = _indicator(hub, current, item, collection_id, item.row.seq in warned, now)
             if entry is None:
                 changed |= current.indicators.pop(item.row.stix_id, None) is not None
             else:
                 current.indicators[entry.stix_id] = entry
                 changed = True
-                if entry.valid_until is not None:
+                if entry.expires_at is not None:
                     soonest = current.next_expiry
-                    end = entry.valid_until
+                    end = entry.expires_at
                     current.next_expiry = end if soonest is None else min(soonest, end)
         if current.next_expiry is not None and current.next_expiry <= now:
             changed |= _drop_expired(current, now)
@@ -70,8 +89,8 @@ def snapshot(hub: Hub, reader: Organisation) -> Snapshot:
 
 
 def _drop_expired(current: Snapshot, now: int) -> bool:
-    """Remove indicators whose ``valid_until`` has passed; recompute ``next_expiry``."""
-    ends = {i: e.valid_until for i, e in current.indicators.items() if e.valid_until is not None}
+    """Remove indicators whose ``expires_at`` has passed; recompute ``next_expiry``."""
+    ends = {i: e.expires_at for i, e in current.indicators.items() if e.expires_at is not None}
     expired = [stix_id for stix_id, end in ends.items() if end <= now]
     for stix_id in expired:
         del current.indicators[stix_id]

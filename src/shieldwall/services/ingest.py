@@ -20,6 +20,7 @@ import orjson
 
 from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.errors import Forbidden, InvalidInput, InvalidStix, NotFound, ShieldwallError
+from shieldwall.domain.observables import keys_of
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.policy import AccessLabel, audience_keys
 from shieldwall.domain.references import reference_ids
@@ -28,6 +29,7 @@ from shieldwall.domain.stix_validation import validate_object
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.domain.tlp import MARKING_TO_TLP, Tlp, normalise_markings, tlp_from_markings
 from shieldwall.domain.versions import VERSIONLESS, version_text
+from shieldwall.services import assessment
 from shieldwall.services.admin import ANONYMOUS_IDENTITY_SETTING, HUB_IDENTITY_SETTING
 from shieldwall.services.context import Hub
 from shieldwall.services.ports import CollectionRecord, NewObject, ReadTx, StatusRecord
@@ -48,6 +50,7 @@ class _Prepared:
     version_text: str
     scope: Scope
     created_by_ref: str | None
+    warning: str | None = None  # warning-list hits, told to the submitter
 
 
 def envelope_objects(document: object) -> list[object]:
@@ -99,6 +102,7 @@ def _prepare(
     if version is None:
         version = valid.created_micros
     refs = reference_ids(body)
+    hits = assessment.warnings_of(hub, body) if valid.type == "indicator" else {}
     row = NewObject(
         stix_id=valid.id,
         stix_type=valid.type,
@@ -110,6 +114,8 @@ def _prepare(
         body=_serialise(body, valid.id),
         refs=" ".join(sorted(refs)) if refs else None,
         sealed_org_id=submitter_id if attribution is Attribution.ANONYMOUS else None,
+        observables=keys_of(body),
+        warned=bool(hits),
     )
     stamp = body.get("modified", body.get("created"))
     return _Prepared(
@@ -117,6 +123,7 @@ def _prepare(
         stamp if isinstance(stamp, str) else "",
         scope,
         created_by if isinstance(created_by, str) else None,
+        assessment.warning_message(hits) if hits else None,
     )
 
 
@@ -149,13 +156,17 @@ def add_objects(
     collection_id: str,
     items: list[object],
     attribution: Attribution = Attribution.ATTRIBUTED,
+    *,
+    hub_writes: bool = False,
 ) -> StatusRecord:
     """Validate and store ``items`` in the collection; return the (complete) status.
 
     ``submitter`` is ``None`` only for unlinkable publication. Raises ``NotFound`` for an
     unknown collection, ``Forbidden`` when the submitter may not write to it,
     ``InvalidInput`` when there are more objects than the configured maximum. Per-object
-    problems never raise: they become failures in the status.
+    problems never raise: they become failures in the status. ``hub_writes``: a hub use
+    case (services/alerts.py) stores these for the submitter in a collection members
+    cannot write to directly; only the write permission check is skipped.
     """
     if len(items) > hub.config.max_objects_per_request:
         raise InvalidInput(
@@ -189,7 +200,7 @@ def add_objects(
             )
     with hub.store.write() as tx:
         collection = tx.collection(collection_id)
-        _check_writable(collection, submitter)
+        _check_writable(collection, None if hub_writes else submitter)
         assert collection is not None
         checked = _check_references(
             tx, prepared, submitter, {hub_identity, anonymous_identity}, failures, request_version
@@ -224,7 +235,7 @@ def add_objects(
                 continue
             seen.add((row.stix_id, row.version))
             fresh.append(row)
-            successes.append(StatusDetail(row.stix_id, shown))
+            successes.append(StatusDetail(row.stix_id, shown, item.warning))
         tx.insert_objects(collection.pk, date_added, fresh)
         if fresh:
             tx.set_last_date_added(collection.pk, date_added)

@@ -81,3 +81,8 @@ def bulk_match(hub: Hub, reader: Organisation, observables: list[Observable]) ->
                 )
     hits.sort(key=lambda h: (h.position, h.indicator_id))
     return hits
+
+
+def indicators_for_value(hub: Hub, reader: Organisation, value: str) -> list[str]:
+    """Ids of the live indicators the reader may read that match ``value`` (kind guessed)."""
+    return sorted({hit.indicator_id for hit in bulk_match(hub, reader, [Observable(value)])})

@@ -74,7 +74,8 @@ class NewObject:
     """An object version ready to store; ``audience`` from ``policy.audience_keys``.
 
     For a submission anonymous to members, ``submitter_org_id`` is ``None`` and the
-    submitter goes to the sealed table as ``sealed_org_id``."""
+    submitter goes to the sealed table as ``sealed_org_id``. ``refs`` (space-separated ids)
+    and ``observables`` are indexed beside the row."""
 
     stix_id: str
     stix_type: str
@@ -86,6 +87,9 @@ class NewObject:
     body: str
     refs: str | None
     sealed_org_id: int | None = None
+    # observable index keys (domain.observables.keys_of)
+    observables: frozenset[tuple[str, str]] = frozenset()
+    warned: bool = False  # names a warning-listed value (services.assessment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +206,80 @@ class DraftRecord:
     published_status_id: str | None
 
 
+# alerts
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """A government alert: ``stix_id`` is its report's id (its content lives in
+    ``objects``, read through the policy). ``victim_org_id`` is set for notifications and
+    is the sender's knowledge only. ``state``: ``sending`` while its objects are being
+    stored, ``published`` once deliveries are queued."""
+
+    stix_id: str
+    kind: str
+    sender_org_id: int
+    victim_org_id: int | None
+    tlp: int
+    state: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AckRecord:
+    """An organisation's acknowledgement of an alert; ``named``: it agrees to be named to
+    the sender."""
+
+    stix_id: str
+    org_id: int
+    at: int
+    named: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRecord:
+    """A delivery channel of an organisation: ``kind`` ``webhook`` (``target`` a URL,
+    ``secret`` the HMAC key, stored as is because it signs) or ``email`` (an address)."""
+
+    id: str
+    org_id: int
+    kind: str
+    target: str
+    secret: str | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One alert to one organisation over one channel. ``status``: ``pending`` (due at
+    ``next_attempt_at``), ``sending`` (leased to a worker until ``next_attempt_at``),
+    ``delivered``, ``failed`` (attempts exhausted) or ``skipped`` (nothing to send)."""
+
+    id: str
+    alert_id: str
+    org_id: int
+    channel_id: str | None
+    kind: str
+    target: str
+    status: str
+    attempts: int
+    next_attempt_at: int
+    last_error: str | None
+    delivered_at: int | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    """One attempt of a delivery: when, whether it succeeded, and what happened."""
+
+    delivery_id: str
+    attempt: int
+    at: int
+    ok: bool
+    detail: str
+
+
 class ReadTx(Protocol):
     """Reads inside one consistent transaction."""
 
@@ -243,6 +321,46 @@ class ReadTx(Protocol):
     def audit_entries(self) -> list[AuditEntry]: ...
     def draft(self, draft_id: str) -> DraftRecord | None: ...
     def drafts(self, org_id: int) -> list[DraftRecord]: ...
+
+    def warned(self, seqs: Iterable[int] | None) -> set[int]:
+        """Those of the object versions ``seqs`` (all when None) flagged on ingest as naming a
+        warning-listed value."""
+        ...
+
+    def confirmed_indicators(self, stix_ids: Iterable[str] | None) -> set[str]:
+        """Those of ``stix_ids`` (all when None) confirmed despite a warning-list hit."""
+        ...
+
+    # alerts
+    def alert(self, stix_id: str) -> AlertRecord | None: ...
+
+    def alerts(
+        self, kind: str | None, before: tuple[int, str] | None, limit: int
+    ) -> list[AlertRecord]:
+        """Published alerts (of ``kind`` when given), newest first by (created_at, id),
+        strictly before ``before``; at most ``limit``. Not filtered by any reader: callers
+        pass the ids through ``services.reading``."""
+        ...
+
+    def alerts_in_state(self, state: str, created_before: int) -> list[AlertRecord]: ...
+    def notifications_sent(self, sender_org_id: int, since: int) -> list[AlertRecord]: ...
+    def alert_links(self, advisory_id: str) -> list[str]: ...
+    def alert_acks(self, stix_id: str) -> list[AckRecord]: ...
+    def acks_by(self, org_id: int, stix_ids: Iterable[str]) -> dict[str, AckRecord]: ...
+    def alert_channels(self, org_ids: Iterable[int]) -> list[ChannelRecord]: ...
+    def alert_channel(self, channel_id: str) -> ChannelRecord | None: ...
+    def delivery(self, delivery_id: str) -> DeliveryRecord | None: ...
+    def deliveries(self, org_id: int, limit: int) -> list[DeliveryRecord]:
+        """The organisation's deliveries, newest first."""
+        ...
+
+    def delivery_attempts(self, delivery_ids: Iterable[str]) -> dict[str, list[DeliveryAttempt]]:
+        """Attempts per delivery, oldest first."""
+        ...
+
+    def next_delivery_due(self) -> int | None:
+        """The earliest ``next_attempt_at`` of deliveries pending or being sent, if any."""
+        ...
 
 
 class WriteTx(ReadTx, Protocol):
@@ -303,6 +421,10 @@ class WriteTx(ReadTx, Protocol):
         that would exceed ``limit``; False (and nothing counted) when it would."""
         ...
 
+    def confirm_indicator(self, stix_id: str, org_id: int, now: int) -> None:
+        """Record that ``stix_id`` is confirmed (idempotent: the first confirmation stays)."""
+        ...
+
     def spend_token(self, token_hash: str, epoch: int) -> None:
         """Record a token as spent; raise ``Conflict`` if it already was (any process)."""
         ...
@@ -319,6 +441,39 @@ class WriteTx(ReadTx, Protocol):
     def append_audit(self, entry: AuditEntry) -> None: ...
     def save_draft(self, draft: DraftRecord) -> None: ...
     def delete_draft(self, draft_id: str) -> None: ...
+
+    # alerts
+    def add_alert(self, record: AlertRecord) -> None: ...
+
+    def set_alert_state(self, stix_id: str, old: str, new: str) -> bool:
+        """Move an alert from state ``old`` to ``new``; False (nothing changed) when it was
+        not in ``old`` (another process got there first)."""
+        ...
+
+    def delete_alert(self, stix_id: str) -> None: ...
+    def add_alert_links(self, advisory_id: str, notification_ids: Iterable[str]) -> None: ...
+
+    def save_ack(self, ack: AckRecord) -> AckRecord:
+        """Record an acknowledgement, or update ``named`` of an existing one (its time
+        stays the first); return what is stored."""
+        ...
+
+    def add_alert_channel(self, channel: ChannelRecord) -> None: ...
+    def delete_alert_channel(self, channel_id: str) -> None: ...
+    def add_deliveries(self, deliveries: list[DeliveryRecord]) -> None: ...
+
+    def claim_deliveries(self, now: int, lease_until: int, limit: int) -> list[DeliveryRecord]:
+        """Lease up to ``limit`` deliveries that are due (``pending`` or ``sending`` with
+        ``next_attempt_at <= now``, oldest first): each becomes ``sending`` until
+        ``lease_until`` with one more attempt counted. Rows another process holds are
+        skipped (PostgreSQL ``SKIP LOCKED``). Returns them as updated."""
+        ...
+
+    def finish_delivery(self, record: DeliveryRecord) -> None:
+        """Store a delivery's status, attempts, next attempt, last error and delivery time."""
+        ...
+
+    def add_delivery_attempt(self, attempt: DeliveryAttempt) -> None: ...
 
 
 class UnitOfWork(Protocol):

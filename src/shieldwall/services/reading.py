@@ -223,3 +223,37 @@ def indicators_since(
             if cursor is not None:
                 advanced[collection.collection_id] = cursor
     return served, advanced
+
+
+def find_everywhere(
+    hub: Hub, reader: Organisation, query: ObjectQuery, limit: int | None = None
+) -> list[tuple[str, Served]]:
+    """``(collection id, served)`` for what ``query`` selects in every collection the reader
+    may read, through ``_page`` (the policy and ``domain.references``), in one transaction;
+    at most ``limit`` items in all (every one when None). Sightings, correlation and
+    clusters read through here."""
+    view = reader_filter(reader)
+    found: list[tuple[str, Served]] = []
+    page_size = min(INDICATOR_PAGE, limit + 1) if limit is not None else INDICATOR_PAGE
+    with hub.store.read() as tx:
+        for collection in tx.collections():
+            if not _may_read(collection, reader):
+                continue
+            cursor = None
+            while limit is None or len(found) < limit:
+                page = _page(tx, collection, replace(query, cursor=cursor, limit=page_size), view)
+                found.extend((collection.collection_id, item) for item in page.items)
+                if not page.more:
+                    break
+                last = page.items[-1].row
+                cursor = Cursor(last.date_added, last.seq)
+    return found if limit is None else found[:limit]
+
+
+def object_anywhere(hub: Hub, reader: Organisation, object_id: str) -> tuple[str, Served]:
+    """The newest version the reader may read of ``object_id`` in any collection it may
+    read (the most recently added if several collections hold it); ``NotFound`` if none."""
+    found = find_everywhere(hub, reader, ObjectQuery(ids=frozenset({object_id})))
+    if not found:
+        raise NotFound(f"no object {object_id}")
+    return max(found, key=lambda item: (item[1].row.version, item[1].row.date_added))

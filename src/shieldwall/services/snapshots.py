@@ -23,6 +23,7 @@ class Indicator:
     confidence: int | None
     valid_until: int | None
     collection_id: str
+    expires_at: int | None = None  # when it leaves matching: valid_until or score decay
 
 
 @dataclass
@@ -31,8 +32,10 @@ class Snapshot:
 
     ``generation`` grows whenever ``indicators`` changes; derived artefacts record the
     generation they were built from. ``derived`` holds them by name (owned by their service).
-    ``next_expiry`` is at most the earliest ``valid_until`` held (None: nothing expires), so
-    a refresh looks for expired indicators only once one may have expired.
+    ``next_expiry`` is at most the earliest ``expires_at`` held (None: nothing expires), so
+    a refresh looks for expired indicators only once one may have expired. ``sightings``
+    (figures by indicator id) and ``confirmed`` (warning-list confirmations) are read on
+    each full build and feed the scores.
     """
 
     built_at: int
@@ -41,6 +44,8 @@ class Snapshot:
     generation: int = 0
     next_expiry: int | None = None
     derived: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    sightings: dict[str, Any] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

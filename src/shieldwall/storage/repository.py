@@ -34,12 +34,17 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from shieldwall.domain.errors import Conflict
 from shieldwall.domain.organisations import Organisation, Role, Sector
 from shieldwall.domain.policy import COMMUNITY_KEY, ReaderFilter
-from shieldwall.domain.queries import ObjectQuery
+from shieldwall.domain.queries import ObjectQuery, Probe
 from shieldwall.domain.tlp import Tlp
 from shieldwall.services.ports import (
+    AckRecord,
+    AlertRecord,
     AnonymousSubmission,
     AuditEntry,
+    ChannelRecord,
     CollectionRecord,
+    DeliveryAttempt,
+    DeliveryRecord,
     DraftRecord,
     ExistingVersion,
     GroupRecord,
@@ -51,15 +56,24 @@ from shieldwall.services.ports import (
     TokenEpoch,
 )
 from shieldwall.storage.schema import (
+    alert_acks,
+    alert_channels,
+    alert_deliveries,
+    alert_delivery_attempts,
+    alert_links,
+    alerts,
     anonymous_submissions,
     api_keys,
     audit_log,
     collections,
     group_members,
     hub_settings,
+    indicator_confirmations,
     lookup_usage,
     object_audience,
+    object_refs,
     objects,
+    observables,
     org_assets,
     organisations,
     report_drafts,
@@ -69,6 +83,7 @@ from shieldwall.storage.schema import (
     statuses,
     token_epochs,
     token_issuance,
+    warned_objects,
 )
 
 _CHUNK = 500
@@ -94,6 +109,17 @@ T = TypeVar("T")
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _probe(probe: Probe) -> ColumnElement[bool]:
+    """The observable-index condition for one probe (domain/observables.py)."""
+    if probe.keys:
+        return and_(observables.c.kind == probe.kind, observables.c.key.in_(probe.keys))
+    return and_(
+        observables.c.kind == probe.kind,
+        observables.c.key >= (probe.low or ""),
+        observables.c.key < (probe.high or ""),
+    )
 
 
 def _visible(table: NamedFromClause, view: ReaderFilter) -> ColumnElement[bool]:
@@ -470,6 +496,22 @@ class SqlTx:
             conditions.append(o.c.date_added > query.added_after)
         if query.tlps:
             conditions.append(o.c.tlp.in_(sorted(query.tlps)))
+        if query.refers_to:
+            conditions.append(
+                o.c.seq.in_(
+                    select(object_refs.c.object_seq).where(
+                        object_refs.c.ref.in_(sorted(query.refers_to))
+                    )
+                )
+            )
+        if query.observables:
+            conditions.append(
+                o.c.seq.in_(
+                    select(observables.c.object_seq).where(
+                        or_(*(_probe(probe) for probe in query.observables))
+                    )
+                )
+            )
         if query.text:
             escaped = (
                 query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -632,6 +674,37 @@ class SqlTx:
             self.connection.execute(insert(object_audience), audience_rows)
         if sealed_rows:
             self.connection.execute(insert(sealed_submitters), sealed_rows)
+        self._index(collection_pk, date_added, rows)
+
+    def _index(self, collection_pk: int, date_added: int, rows: list[NewObject]) -> None:
+        """Write the observable and reference index rows of a batch just inserted (all its
+        rows share ``date_added`` in this locked collection, which finds their seqs)."""
+        wanted = [row for row in rows if row.observables or row.refs or row.warned]
+        if not wanted:
+            return
+        seqs = {
+            (stix_id, version): seq
+            for seq, stix_id, version in self.connection.execute(
+                select(objects.c.seq, objects.c.stix_id, objects.c.version).where(
+                    objects.c.collection_pk == collection_pk, objects.c.date_added == date_added
+                )
+            ).tuples()
+        }
+        keys: list[dict[str, object]] = []
+        refs: list[dict[str, object]] = []
+        warned: list[dict[str, object]] = []
+        for row in wanted:
+            seq = seqs[(row.stix_id, row.version)]
+            keys.extend({"object_seq": seq, "kind": k, "key": v} for k, v in row.observables)
+            refs.extend({"object_seq": seq, "ref": ref} for ref in (row.refs or "").split())
+            if row.warned:
+                warned.append({"object_seq": seq})
+        for chunk in _chunks(keys):
+            self.connection.execute(insert(observables), chunk)
+        for chunk in _chunks(refs):
+            self.connection.execute(insert(object_refs), chunk)
+        if warned:
+            self.connection.execute(insert(warned_objects), warned)
 
     def delete_objects(self, seqs: list[int]) -> None:
         for chunk in _chunks(seqs):
@@ -641,7 +714,305 @@ class SqlTx:
             self.connection.execute(
                 delete(sealed_submitters).where(sealed_submitters.c.object_seq.in_(chunk))
             )
+            self.connection.execute(delete(observables).where(observables.c.object_seq.in_(chunk)))
+            self.connection.execute(delete(object_refs).where(object_refs.c.object_seq.in_(chunk)))
+            self.connection.execute(
+                delete(warned_objects).where(warned_objects.c.object_seq.in_(chunk))
+            )
             self.connection.execute(delete(objects).where(objects.c.seq.in_(chunk)))
+
+    # --- alerts ----------------------------------------------------------------------
+
+    @staticmethod
+    def _alert(row: Any) -> AlertRecord:
+        return AlertRecord(
+            row.stix_id,
+            row.kind,
+            row.sender_org_id,
+            row.victim_org_id,
+            row.tlp,
+            row.state,
+            row.created_at,
+        )
+
+    def alert(self, stix_id: str) -> AlertRecord | None:
+        row = self.connection.execute(select(alerts).where(alerts.c.stix_id == stix_id)).first()
+        return None if row is None else self._alert(row)
+
+    def alerts(
+        self, kind: str | None, before: tuple[int, str] | None, limit: int
+    ) -> list[AlertRecord]:
+        query = select(alerts).where(alerts.c.state == "published")
+        if kind is not None:
+            query = query.where(alerts.c.kind == kind)
+        if before is not None:
+            query = query.where(
+                or_(
+                    alerts.c.created_at < before[0],
+                    and_(alerts.c.created_at == before[0], alerts.c.stix_id < before[1]),
+                )
+            )
+        query = query.order_by(alerts.c.created_at.desc(), alerts.c.stix_id.desc()).limit(limit)
+        return [self._alert(row) for row in self.connection.execute(query)]
+
+    def alerts_in_state(self, state: str, created_before: int) -> list[AlertRecord]:
+        rows = self.connection.execute(
+            select(alerts)
+            .where(alerts.c.state == state, alerts.c.created_at < created_before)
+            .order_by(alerts.c.created_at)
+        )
+        return [self._alert(row) for row in rows]
+
+    def notifications_sent(self, sender_org_id: int, since: int) -> list[AlertRecord]:
+        rows = self.connection.execute(
+            select(alerts)
+            .where(
+                alerts.c.sender_org_id == sender_org_id,
+                alerts.c.kind == "notification",
+                alerts.c.state == "published",
+                alerts.c.created_at >= since,
+            )
+            .order_by(alerts.c.created_at)
+        )
+        return [self._alert(row) for row in rows]
+
+    def alert_links(self, advisory_id: str) -> list[str]:
+        return list(
+            self.connection.execute(
+                select(alert_links.c.notification_id)
+                .where(alert_links.c.advisory_id == advisory_id)
+                .order_by(alert_links.c.notification_id)
+            ).scalars()
+        )
+
+    @staticmethod
+    def _ack(row: Any) -> AckRecord:
+        return AckRecord(row.stix_id, row.org_id, row.at, bool(row.named))
+
+    def alert_acks(self, stix_id: str) -> list[AckRecord]:
+        rows = self.connection.execute(
+            select(alert_acks).where(alert_acks.c.stix_id == stix_id).order_by(alert_acks.c.at)
+        )
+        return [self._ack(row) for row in rows]
+
+    def acks_by(self, org_id: int, stix_ids: Iterable[str]) -> dict[str, AckRecord]:
+        found: dict[str, AckRecord] = {}
+        for chunk in _chunks(sorted(set(stix_ids))):
+            rows = self.connection.execute(
+                select(alert_acks).where(
+                    alert_acks.c.org_id == org_id, alert_acks.c.stix_id.in_(chunk)
+                )
+            )
+            for row in rows:
+                found[row.stix_id] = self._ack(row)
+        return found
+
+    def save_ack(self, ack: AckRecord) -> AckRecord:
+        self._insert_ignoring_duplicates(
+            alert_acks,
+            {"stix_id": ack.stix_id, "org_id": ack.org_id, "at": ack.at, "named": ack.named},
+        )
+        key = (alert_acks.c.stix_id == ack.stix_id, alert_acks.c.org_id == ack.org_id)
+        self.connection.execute(update(alert_acks).where(*key).values(named=ack.named))
+        return self._ack(self.connection.execute(select(alert_acks).where(*key)).one())
+
+    def add_alert(self, record: AlertRecord) -> None:
+        self.connection.execute(
+            insert(alerts).values(
+                stix_id=record.stix_id,
+                kind=record.kind,
+                sender_org_id=record.sender_org_id,
+                victim_org_id=record.victim_org_id,
+                tlp=record.tlp,
+                state=record.state,
+                created_at=record.created_at,
+            )
+        )
+
+    def set_alert_state(self, stix_id: str, old: str, new: str) -> bool:
+        result = self.connection.execute(
+            update(alerts)
+            .where(alerts.c.stix_id == stix_id, alerts.c.state == old)
+            .values(state=new)
+        )
+        return bool(result.rowcount)
+
+    def delete_alert(self, stix_id: str) -> None:
+        self.connection.execute(delete(alerts).where(alerts.c.stix_id == stix_id))
+
+    def add_alert_links(self, advisory_id: str, notification_ids: Iterable[str]) -> None:
+        rows = [
+            {"advisory_id": advisory_id, "notification_id": n}
+            for n in sorted(set(notification_ids))
+        ]
+        if rows:
+            self.connection.execute(insert(alert_links), rows)
+
+    @staticmethod
+    def _channel(row: Any) -> ChannelRecord:
+        return ChannelRecord(row.id, row.org_id, row.kind, row.target, row.secret, row.created_at)
+
+    def alert_channels(self, org_ids: Iterable[int]) -> list[ChannelRecord]:
+        found: list[ChannelRecord] = []
+        for chunk in _chunks(sorted(set(org_ids))):
+            rows = self.connection.execute(
+                select(alert_channels)
+                .where(alert_channels.c.org_id.in_(chunk))
+                .order_by(alert_channels.c.org_id, alert_channels.c.created_at, alert_channels.c.id)
+            )
+            found.extend(self._channel(row) for row in rows)
+        return found
+
+    def alert_channel(self, channel_id: str) -> ChannelRecord | None:
+        row = self.connection.execute(
+            select(alert_channels).where(alert_channels.c.id == channel_id)
+        ).first()
+        return None if row is None else self._channel(row)
+
+    def add_alert_channel(self, channel: ChannelRecord) -> None:
+        self.connection.execute(
+            insert(alert_channels).values(
+                id=channel.id,
+                org_id=channel.org_id,
+                kind=channel.kind,
+                target=channel.target,
+                secret=channel.secret,
+                created_at=channel.created_at,
+            )
+        )
+
+    def delete_alert_channel(self, channel_id: str) -> None:
+        self.connection.execute(delete(alert_channels).where(alert_channels.c.id == channel_id))
+
+    @staticmethod
+    def _delivery(row: Any) -> DeliveryRecord:
+        return DeliveryRecord(
+            row.id,
+            row.alert_id,
+            row.org_id,
+            row.channel_id,
+            row.kind,
+            row.target,
+            row.status,
+            row.attempts,
+            row.next_attempt_at,
+            row.last_error,
+            row.delivered_at,
+            row.created_at,
+        )
+
+    def delivery(self, delivery_id: str) -> DeliveryRecord | None:
+        row = self.connection.execute(
+            select(alert_deliveries).where(alert_deliveries.c.id == delivery_id)
+        ).first()
+        return None if row is None else self._delivery(row)
+
+    def deliveries(self, org_id: int, limit: int) -> list[DeliveryRecord]:
+        rows = self.connection.execute(
+            select(alert_deliveries)
+            .where(alert_deliveries.c.org_id == org_id)
+            .order_by(alert_deliveries.c.created_at.desc(), alert_deliveries.c.id)
+            .limit(limit)
+        )
+        return [self._delivery(row) for row in rows]
+
+    def delivery_attempts(self, delivery_ids: Iterable[str]) -> dict[str, list[DeliveryAttempt]]:
+        found: dict[str, list[DeliveryAttempt]] = {}
+        for chunk in _chunks(sorted(set(delivery_ids))):
+            rows = self.connection.execute(
+                select(alert_delivery_attempts)
+                .where(alert_delivery_attempts.c.delivery_id.in_(chunk))
+                .order_by(alert_delivery_attempts.c.id)
+            )
+            for row in rows:
+                found.setdefault(row.delivery_id, []).append(
+                    DeliveryAttempt(row.delivery_id, row.attempt, row.at, bool(row.ok), row.detail)
+                )
+        return found
+
+    def next_delivery_due(self) -> int | None:
+        value = self.connection.execute(
+            select(func.min(alert_deliveries.c.next_attempt_at)).where(
+                alert_deliveries.c.status.in_(("pending", "sending"))
+            )
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def add_deliveries(self, deliveries: list[DeliveryRecord]) -> None:
+        rows = [
+            {
+                "id": d.id,
+                "alert_id": d.alert_id,
+                "org_id": d.org_id,
+                "channel_id": d.channel_id,
+                "kind": d.kind,
+                "target": d.target,
+                "status": d.status,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "last_error": d.last_error,
+                "delivered_at": d.delivered_at,
+                "created_at": d.created_at,
+            }
+            for d in deliveries
+        ]
+        for chunk in _chunks(rows):
+            self.connection.execute(insert(alert_deliveries), list(chunk))
+
+    def claim_deliveries(self, now: int, lease_until: int, limit: int) -> list[DeliveryRecord]:
+        query = (
+            select(alert_deliveries.c.id)
+            .where(
+                alert_deliveries.c.status.in_(("pending", "sending")),
+                alert_deliveries.c.next_attempt_at <= now,
+            )
+            .order_by(alert_deliveries.c.next_attempt_at, alert_deliveries.c.id)
+            .limit(limit)
+        )
+        if not self.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serialises writers
+            query = query.with_for_update(skip_locked=True)
+        ids = list(self.connection.execute(query).scalars())
+        if not ids:
+            return []
+        self.connection.execute(
+            update(alert_deliveries)
+            .where(alert_deliveries.c.id.in_(ids))
+            .values(
+                status="sending",
+                next_attempt_at=lease_until,
+                attempts=alert_deliveries.c.attempts + 1,
+            )
+        )
+        rows = self.connection.execute(
+            select(alert_deliveries)
+            .where(alert_deliveries.c.id.in_(ids))
+            .order_by(alert_deliveries.c.created_at, alert_deliveries.c.id)
+        )
+        return [self._delivery(row) for row in rows]
+
+    def finish_delivery(self, record: DeliveryRecord) -> None:
+        self.connection.execute(
+            update(alert_deliveries)
+            .where(alert_deliveries.c.id == record.id)
+            .values(
+                status=record.status,
+                attempts=record.attempts,
+                next_attempt_at=record.next_attempt_at,
+                last_error=record.last_error,
+                delivered_at=record.delivered_at,
+            )
+        )
+
+    def add_delivery_attempt(self, attempt: DeliveryAttempt) -> None:
+        self.connection.execute(
+            insert(alert_delivery_attempts).values(
+                delivery_id=attempt.delivery_id,
+                attempt=attempt.attempt,
+                at=attempt.at,
+                ok=attempt.ok,
+                detail=attempt.detail[:500],
+            )
+        )
 
     # --- statuses --------------------------------------------------------------------
 
@@ -752,6 +1123,32 @@ class SqlTx:
     def add_lookup_usage(self, org_id: int, day: int, count: int, limit: int) -> bool:
         key = {"org_id": org_id, "day": day}
         return self._count_within(lookup_usage, key, "evaluated", count, limit)
+
+    def warned(self, seqs: Iterable[int] | None) -> set[int]:
+        column = warned_objects.c.object_seq
+        if seqs is None:
+            return set(self.connection.execute(select(column)).scalars())
+        found: set[int] = set()
+        for chunk in _chunks(sorted(set(seqs))):
+            found.update(self.connection.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
+
+    def confirmed_indicators(self, stix_ids: Iterable[str] | None) -> set[str]:
+        column = indicator_confirmations.c.stix_id
+        if stix_ids is None:
+            return set(self.connection.execute(select(column)).scalars())
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(stix_ids))):
+            found.update(self.connection.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
+
+    def confirm_indicator(self, stix_id: str, org_id: int, now: int) -> None:
+        if not self.confirmed_indicators([stix_id]):
+            self.connection.execute(
+                insert(indicator_confirmations).values(
+                    stix_id=stix_id, org_id=org_id, confirmed_at=now
+                )
+            )
 
     def spend_token(self, token_hash: str, epoch: int) -> None:
         try:

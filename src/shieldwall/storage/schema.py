@@ -144,6 +144,60 @@ Index("ix_objects_paging", objects.c.collection_pk, objects.c.date_added, object
 Index("ix_objects_type", objects.c.collection_pk, objects.c.stix_type, objects.c.date_added)
 Index("ix_objects_stix_id", objects.c.stix_id)  # references across collections (hidden_ids)
 
+# The observable index (domain/observables.py): one row per object version and key, so it
+# grows linearly with observables (no pairwise correlation table). Serves correlation.
+observables = Table(
+    "observables",
+    metadata,
+    Column(
+        "object_seq",
+        BigId,
+        ForeignKey("objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(520), primary_key=True),
+)
+Index("ix_observables_key", observables.c.kind, observables.c.key)
+
+# What each object version refers to (domain.references): "which sightings are of X",
+# "which reports contain X" are index lookups rather than scans of ``objects.refs``.
+object_refs = Table(
+    "object_refs",
+    metadata,
+    Column(
+        "object_seq",
+        BigId,
+        ForeignKey("objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("ref", String(300), primary_key=True),
+)
+Index("ix_object_refs_ref", object_refs.c.ref)
+
+# Indicator versions that named a warning-listed value when they were submitted (checked
+# once, on ingest, with the hub's lists of the time).
+warned_objects = Table(
+    "warned_objects",
+    metadata,
+    Column(
+        "object_seq",
+        BigId,
+        ForeignKey("objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+# Indicators on a warning list stay out of matching until their submitter (or an operator)
+# confirms them (one row per confirmed indicator id).
+indicator_confirmations = Table(
+    "indicator_confirmations",
+    metadata,
+    Column("stix_id", String(300), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("confirmed_at", BigInteger, nullable=False),
+)
+
 object_audience = Table(
     "object_audience",
     metadata,
@@ -272,3 +326,108 @@ report_drafts = Table(
     Column("published_status_id", String(36), nullable=True),
 )
 Index("ix_report_drafts_org", report_drafts.c.org_id, report_drafts.c.updated_at)
+
+# --- alerts ------------------------------------------------------------------------------
+
+# Government alerts (services/alerts.py). The content is STIX in ``objects`` (read through
+# the policy); these rows hold what the hub alone knows: the kind, the sender, the victim
+# of a notification (told to its sender only) and the publication state.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("stix_id", String(100), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("sender_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("victim_org_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("tlp", SmallInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+Index("ix_alerts_listing", alerts.c.state, alerts.c.created_at)
+Index("ix_alerts_sender", alerts.c.sender_org_id, alerts.c.created_at)
+
+# Which notifications an advisory was written from: private to the hub and the sender,
+# never written into the advisory's STIX (a reference could betray the victim).
+alert_links = Table(
+    "alert_links",
+    metadata,
+    Column(
+        "advisory_id",
+        String(100),
+        ForeignKey("alerts.stix_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "notification_id",
+        String(100),
+        ForeignKey("alerts.stix_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+alert_acks = Table(
+    "alert_acks",
+    metadata,
+    Column(
+        "stix_id", String(100), ForeignKey("alerts.stix_id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("org_id", Integer, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("named", Boolean, nullable=False),
+)
+
+# Delivery channels: webhook secrets are stored as they are, because they sign.
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("target", String(2000), nullable=False),
+    Column("secret", String(200), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+Index("ix_alert_channels_org", alert_channels.c.org_id)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "alert_id", String(100), ForeignKey("alerts.stix_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("org_id", Integer, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "channel_id",
+        String(36),
+        ForeignKey("alert_channels.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("target", String(2000), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+Index("ix_alert_deliveries_due", alert_deliveries.c.status, alert_deliveries.c.next_attempt_at)
+Index("ix_alert_deliveries_org", alert_deliveries.c.org_id, alert_deliveries.c.created_at)
+
+alert_delivery_attempts = Table(
+    "alert_delivery_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(36),
+        ForeignKey("alert_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("detail", String(500), nullable=False),
+)
+Index("ix_alert_delivery_attempts_delivery", alert_delivery_attempts.c.delivery_id)

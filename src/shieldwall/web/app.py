@@ -12,9 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from shieldwall import __version__
-from shieldwall.services import anonymity
+from shieldwall.services import anonymity, delivery
 from shieldwall.services.context import Hub
+from shieldwall.web.api.alerts import router as alerts_router
 from shieldwall.web.api.anonymity import router as anonymity_router
+from shieldwall.web.api.intel import router as intel_router
 from shieldwall.web.api.lookup import router as lookup_router
 from shieldwall.web.api.reports import router as reports_router
 from shieldwall.web.api.routes import router as api_router
@@ -49,7 +51,8 @@ log = logging.getLogger("shieldwall.web")
 
 def _lifespan(hub: Hub) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Publish due anonymous batches in the background (correctness does not depend on
-    it: redemption and ``shieldwall anon publish`` also publish)."""
+    it: redemption and ``shieldwall anon publish`` also publish), and deliver due alerts
+    every ``alert_delivery_interval`` seconds (0: never; ``shieldwall alerts deliver``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,11 +64,22 @@ def _lifespan(hub: Hub) -> Callable[[FastAPI], AbstractAsyncContextManager[None]
                 except Exception:  # the loop must survive a database hiccup
                     log.exception("publishing anonymous batches failed")
 
-        task = asyncio.create_task(loop())
+        async def deliver() -> None:
+            while True:
+                await asyncio.sleep(hub.config.alerts.delivery_interval_seconds)
+                try:
+                    await run_in_threadpool(delivery.deliver_due, hub)
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("delivering alerts failed")
+
+        tasks = [asyncio.create_task(loop())]
+        if hub.config.alerts.delivery_interval_seconds > 0:
+            tasks.append(asyncio.create_task(deliver()))
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
 
     return lifespan
 
@@ -94,6 +108,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(anonymity_router)
     app.include_router(reports_router)
     app.include_router(lookup_router)
+    app.include_router(intel_router)
+    app.include_router(alerts_router)
     app.include_router(health_router)
 
     @app.get("/", include_in_schema=False)

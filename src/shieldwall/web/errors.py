@@ -25,6 +25,7 @@ from shieldwall.domain.errors import (
     RateLimited,
     ShieldwallError,
     Unauthenticated,
+    Unprocessable,
     UnsupportedMediaType,
 )
 from shieldwall.web.media import TAXII_MEDIA_TYPE
@@ -40,6 +41,7 @@ STATUS_BY_ERROR: tuple[tuple[type[ShieldwallError], int, str], ...] = (
     (PayloadTooLarge, 413, "Payload Too Large"),
     (RateLimited, 429, "Too Many Requests"),
     (UnsupportedMediaType, 415, "Unsupported Media Type"),
+    (Unprocessable, 422, "Unprocessable Content"),
     (InvalidInput, 400, "Bad Request"),
 )
 AUTH_CHALLENGE = 'Bearer realm="shieldwall", Basic realm="shieldwall", charset="UTF-8"'
@@ -70,6 +72,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ShieldwallError)
         status, title = status_of(exc)
         response = error_response(request, status, title, exc.message)
+        if isinstance(exc, Unprocessable):  # every reason as data, beside the description
+            body = orjson.loads(response.body)
+            body.get("error", body)["details"] = exc.details
+            response = Response(orjson.dumps(body), status, media_type=response.media_type)
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
