@@ -931,6 +931,16 @@ def test_warning_listed_indicators_are_flagged_unmatched_until_confirmed(
     values = [*benign, control]
     assert matched("gb-bank", *values) == {control: {malicious["id"]}}
     assert matched("us-bank", *values) == {control: {malicious["id"]}}
+    # the member's local cache (filled over TAXII, which serves every stored object) leaves
+    # out what the hub's matching leaves out
+    log = home / "warned.log"
+    log.write_text("".join(f"{v}\n" for v in values))
+
+    def matched_locally() -> set[str]:
+        out = ok(shieldwall(url, keys["gb-bank"], home, "match", str(log), "--output", "json"))
+        return {json.loads(line)["indicator"] for line in out.splitlines() if line.strip()}
+
+    assert matched_locally() == {malicious["id"]}
     view = get(url, keys["gb-bank"], f"/api/v1/indicators/{resolver['id']}").json()
     assert view["warnings"] and view["confirmed"] is False, view
     assert view["score"]["expired"] is False  # shipped decay: live, valid from now
@@ -955,6 +965,7 @@ def test_warning_listed_indicators_are_flagged_unmatched_until_confirmed(
         "8.8.8.8": {resolver["id"]},
         control: {malicious["id"]},
     }
+    assert matched_locally() == {malicious["id"], resolver["id"]}
     view = get(url, keys["gb-bank"], f"/api/v1/indicators/{resolver['id']}").json()
     assert view["warnings"] and view["confirmed"] is True
     made = sight(url, keys["gb-bank"], value="8.8.8.8").json()

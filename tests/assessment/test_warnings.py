@@ -80,3 +80,18 @@ def test_flagged_indicators_are_not_matched_until_their_submitter_confirms(shipp
 def test_warning_lists_can_be_switched_off(tmp_path: Path) -> None:
     hub = make_hub(database_url("sqlite", tmp_path), HubConfig(warninglists_max_entries=0))
     assert assessment.warnings_of(hub, indicator("[ipv4-addr:value = '8.8.8.8']")) == {}
+
+
+def test_decayed_indicators_leave_matching_and_are_listed_as_excluded(shipped: Hub) -> None:
+    bank = admin.add_organisation(shipped, "Decay Bank", "financial", "FR")
+    fresh = indicator("[ipv4-addr:value = '194.165.16.11']")
+    stale = {
+        **indicator("[ipv4-addr:value = '194.165.16.12']"),
+        "valid_from": "2021-01-01T00:00:00Z",
+    }
+    status = submission.submit(shipped, bank, "shared", [fresh, stale], Tlp.GREEN, None)
+    assert status.failure_count == 0
+    assert matching.indicators_for_value(shipped, bank, "194.165.16.11") == [fresh["id"]]
+    assert matching.indicators_for_value(shipped, bank, "194.165.16.12") == []
+    excluded = matching.excluded(shipped, bank)
+    assert stale["id"] in excluded and fresh["id"] not in excluded

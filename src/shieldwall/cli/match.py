@@ -217,9 +217,7 @@ def register(app: typer.Typer) -> None:
                             f" ({added:,} new or changed, {removed:,} removed).",
                             highlight=False,
                         )
-                    now = _micros()
-                    live = [i for i in cache.indicators.values() if i.live(now)]
-                    found = match_local(records, live, progress)
+                    found = match_local(records, cache.live(_micros()), progress)
             hits = list(found)
         _render(hits, output, private or filter_file is not None)
         if report_sightings and client is not None and hits:

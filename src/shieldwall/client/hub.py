@@ -228,6 +228,11 @@ class HubClient:
         """Clusters of reports linked by shared observables."""
         return list(self._get("/api/v1/correlation/clusters", authenticated=True)["clusters"])
 
+    def excluded_indicators(self) -> list[str]:
+        """Ids of the indicators the hub's matching leaves out for this key (decayed,
+        warning-listed, expired, revoked)."""
+        return list(self._get("/api/v1/match/excluded", authenticated=True)["excluded"])
+
     def collections(self) -> list[dict[str, Any]]:
         """The TAXII collections of the hub's API root that the member can read."""
         response = self._fetch(f"{TAXII_ROOT}collections/", authenticated=True, accept=TAXII_MEDIA)

@@ -4,7 +4,8 @@ One JSON file per hub and key in the state directory (mode 600): for each readab
 collection the ``X-TAXII-Date-Added-Last`` seen, and for each indicator what matching shows
 (pattern, TLP, confidence, validity). A refresh asks each collection only for what was added
 after that point (``added_after``); revoked indicators leave the cache. The hub decides what
-the key may read: the cache holds nothing else.
+the key may read: the cache holds nothing else. Each refresh also fetches the ids the hub's
+matching leaves out (score decayed, warning-listed and unconfirmed, …): ``live`` skips them.
 """
 
 from __future__ import annotations
@@ -63,11 +64,13 @@ class IndicatorCache:
         self.path = state_dir / f"indicators-{hub}-{who}.json"
         self.added_after: dict[str, str] = {}
         self.indicators: dict[str, CachedIndicator] = {}
+        self.excluded: set[str] = set()
         if self.path.exists():
             try:
                 data = orjson.loads(self.path.read_bytes())
                 self.added_after = dict(data["added_after"])
                 self.indicators = {row[0]: CachedIndicator(*row) for row in data["indicators"]}
+                self.excluded = set(data.get("excluded", []))
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 self.added_after, self.indicators = {}, {}  # damaged: start again
 
@@ -78,7 +81,9 @@ class IndicatorCache:
             [i.stix_id, i.pattern, i.tlp, i.confidence, i.valid_until, i.collection_id]
             for i in self.indicators.values()
         ]
-        data = orjson.dumps({"added_after": self.added_after, "indicators": rows})
+        data = orjson.dumps(
+            {"added_after": self.added_after, "indicators": rows, "excluded": sorted(self.excluded)}
+        )
         temporary = self.path.with_suffix(".tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
@@ -109,4 +114,12 @@ class IndicatorCache:
                     self.added_after[collection_id] = last
                 if following is None:
                     break
+        self.excluded = set(client.excluded_indicators())
         return added, removed
+
+    def live(self, now: int) -> list[CachedIndicator]:
+        """The cached indicators to match at ``now``: not past ``valid_until`` and not left
+        out by the hub's matching at the last refresh."""
+        return [
+            i for i in self.indicators.values() if i.live(now) and i.stix_id not in self.excluded
+        ]

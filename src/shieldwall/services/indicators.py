@@ -73,8 +73,10 @@ def snapshot(hub: Hub, reader: Organisation) -> Snapshot:
             entry = _indicator(hub, current, item, collection_id, item.row.seq in warned, now)
             if entry is None:
                 changed |= current.indicators.pop(item.row.stix_id, None) is not None
+                current.excluded.add(item.row.stix_id)
             else:
                 current.indicators[entry.stix_id] = entry
+                current.excluded.discard(entry.stix_id)
                 changed = True
                 if entry.expires_at is not None:
                     soonest = current.next_expiry
@@ -94,6 +96,7 @@ def _drop_expired(current: Snapshot, now: int) -> bool:
     expired = [stix_id for stix_id, end in ends.items() if end <= now]
     for stix_id in expired:
         del current.indicators[stix_id]
+        current.excluded.add(stix_id)
     current.next_expiry = min((end for end in ends.values() if end > now), default=None)
     return bool(expired)
 

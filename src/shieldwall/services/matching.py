@@ -86,3 +86,12 @@ def bulk_match(hub: Hub, reader: Organisation, observables: list[Observable]) ->
 def indicators_for_value(hub: Hub, reader: Organisation, value: str) -> list[str]:
     """Ids of the live indicators the reader may read that match ``value`` (kind guessed)."""
     return sorted({hit.indicator_id for hit in bulk_match(hub, reader, [Observable(value)])})
+
+
+def excluded(hub: Hub, reader: Organisation) -> list[str]:
+    """Ids of the indicators the reader may read that matching leaves out (revoked, expired
+    by ``valid_until`` or score, warning-listed and unconfirmed), sorted: what a member's
+    local cache must not match either."""
+    current = indicators.snapshot(hub, reader)
+    with current.lock:
+        return sorted(current.excluded)

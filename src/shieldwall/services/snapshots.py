@@ -46,6 +46,9 @@ class Snapshot:
     derived: dict[str, tuple[int, Any]] = field(default_factory=dict)
     sightings: dict[str, Any] = field(default_factory=dict)
     confirmed: set[str] = field(default_factory=set)
+    # ids of indicators the reader may read that are out of matching (revoked, expired,
+    # warning-listed and unconfirmed): members' local caches drop them
+    excluded: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -113,3 +113,12 @@ def bulk_match(request: Request, caller: Caller, body: MatchRequest) -> Response
             ],
         }
     )
+
+
+@router.get("/match/excluded", summary="Indicators matching leaves out (for local caches)")
+def excluded(request: Request, caller: Caller) -> Response:
+    """Ids of the indicators the caller may read that hub-side matching leaves out: revoked,
+    expired (``valid_until`` or score), or on a warning list and not confirmed. Members
+    matching from a local TAXII copy drop these (``shieldwall match`` does)."""
+    ids = matching.excluded(hub_of(request), caller)
+    return json_response({"excluded": ids, "count": len(ids)})
