@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shieldwall.domain.alerts import AlertConfig
+from shieldwall.domain.attestations import AttestationConfig, parse_reminder_days
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.scoring import DecayModel, parse_lifetimes
 from shieldwall.domain.tlp import Tlp
@@ -156,6 +157,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("smtp_starttls", "false", "Use STARTTLS with the SMTP server (true/false)"),
     SettingSpec("smtp_user", "", "SMTP user name (empty: no authentication)"),
     SettingSpec("smtp_password", "", "SMTP password (masked wherever settings are printed)"),
+    # attestations (docs/attestations.md)
+    SettingSpec(
+        "attest_evidence_max_bytes",
+        str(10 * 1024 * 1024),
+        "Largest attestation evidence file in bytes",
+    ),
+    SettingSpec(
+        "attest_reminder_days",
+        "30,7",
+        "Days before an attestation expires at which reminders go out (comma-separated;"
+        " empty: none)",
+    ),
+    SettingSpec(
+        "attest_reminder_interval",
+        "3600",
+        "Seconds between attestation reminder passes of each server process (0: none;"
+        " run shieldwall attest remind)",
+    ),
     SettingSpec(
         "demo_data_dir",
         "",
@@ -184,6 +203,7 @@ class Settings:
     hub_name: str = "Shieldwall hub"
     demo_data_dir: Path | None = None
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    attestations: AttestationConfig = field(default_factory=AttestationConfig)
     anon_batch_size: int = 5
     anon_max_delay_days: int = 1
     anon_tokens_per_epoch: int = 50
@@ -297,6 +317,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         hub_name=raw["hub_name"],
         alerts=_alert_config(raw),
+        attestations=AttestationConfig(
+            evidence_max_bytes=_positive_int(
+                "attest_evidence_max_bytes", raw["attest_evidence_max_bytes"]
+            ),
+            reminder_days=parse_reminder_days(raw["attest_reminder_days"]),
+            reminder_interval_seconds=_natural_int(
+                "attest_reminder_interval", raw["attest_reminder_interval"]
+            ),
+        ),
         demo_data_dir=Path(demo_dir) if demo_dir else None,
         anon_batch_size=_positive_int("anon_batch_size", raw["anon_batch_size"]),
         anon_max_delay_days=_positive_int("anon_max_delay_days", raw["anon_max_delay_days"]),

@@ -10,7 +10,17 @@ import orjson
 import typer
 from rich.table import Table
 
-from shieldwall.cli import alerts, anon, audit_commands, intel, member, operations, report
+from shieldwall.cli import (
+    alerts,
+    anon,
+    attest,
+    audit_commands,
+    exchange,
+    intel,
+    member,
+    operations,
+    report,
+)
 from shieldwall.cli import match as match_commands
 from shieldwall.cli.common import DatabaseOption, errors, out, run, settings_for
 from shieldwall.domain.organisations import Organisation
@@ -34,10 +44,12 @@ app.add_typer(anon.app, name="anon")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(attest.app, name="attest")
 member.register(app)
 match_commands.register(app)
 intel.register(app)
 operations.register(app)
+exchange.register(app)
 
 
 @app.command()

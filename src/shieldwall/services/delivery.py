@@ -103,7 +103,9 @@ class DeliveryPass:
 
 
 @dataclass(frozen=True, slots=True)
-class _Outcome:
+class Outcome:
+    """How one send went: ``skip`` when the channel cannot work at all (no SMTP server)."""
+
     ok: bool
     detail: str
     skip: bool = False
@@ -253,47 +255,52 @@ def _public_host(host: str, port: int) -> str | None:
     return None
 
 
-def _post(hub: Hub, delivery: DeliveryRecord, secret: str, body: bytes, event: str) -> _Outcome:
+def post_webhook(
+    hub: Hub, target: str, delivery_id: str, secret: str, body: bytes, event: str
+) -> Outcome:
+    """POST ``body`` to ``target`` signed with ``secret`` (headers in docs/alerts.md); refuses
+    non-public targets unless the hub allows them. Call outside any transaction."""
     config = hub.config.alerts
-    parts = urlsplit(delivery.target)
+    parts = urlsplit(target)
     if not config.webhook_private_targets:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         refused = _public_host(parts.hostname or "", port)
         if refused:
-            return _Outcome(False, refused)
+            return Outcome(False, refused)
     timestamp = hub.clock.now() // _SECOND
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Shieldwall-Webhook/1",
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: signature(secret, timestamp, body),
-        DELIVERY_HEADER: delivery.id,
+        DELIVERY_HEADER: delivery_id,
         EVENT_HEADER: event,
     }
     try:
         with httpx.Client(
             timeout=config.webhook_timeout_seconds, follow_redirects=False, trust_env=False
         ) as client:
-            response = client.post(delivery.target, content=body, headers=headers)
+            response = client.post(target, content=body, headers=headers)
     except httpx.TimeoutException:
-        return _Outcome(False, f"no answer within {config.webhook_timeout_seconds} s")
+        return Outcome(False, f"no answer within {config.webhook_timeout_seconds} s")
     except httpx.HTTPError as exc:
-        return _Outcome(False, f"connection failed ({type(exc).__name__})")
+        return Outcome(False, f"connection failed ({type(exc).__name__})")
     ok = 200 <= response.status_code < 300
-    return _Outcome(ok, f"HTTP {response.status_code}")
+    return Outcome(ok, f"HTTP {response.status_code}")
 
 
-def _mail(hub: Hub, delivery: DeliveryRecord, subject: str, text: str) -> _Outcome:
+def send_mail(hub: Hub, to: str, delivery_id: str, subject: str, text: str) -> Outcome:
+    """Send a plain-text e-mail over the hub's SMTP server. Call outside any transaction."""
     config = hub.config.alerts
     if not config.smtp_host:
-        return _Outcome(False, "this hub has no SMTP server (SHIELDWALL_SMTP_HOST)", skip=True)
+        return Outcome(False, "this hub has no SMTP server (SHIELDWALL_SMTP_HOST)", skip=True)
     message = EmailMessage()
     message["From"] = config.smtp_from
-    message["To"] = delivery.target
+    message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(hub.clock.now() / _SECOND)
     message["Message-ID"] = make_msgid(domain=config.smtp_from.rpartition("@")[2] or None)
-    message[DELIVERY_HEADER] = delivery.id
+    message[DELIVERY_HEADER] = delivery_id
     message.set_content(text)
     timeout = config.webhook_timeout_seconds
     try:
@@ -304,13 +311,13 @@ def _mail(hub: Hub, delivery: DeliveryRecord, subject: str, text: str) -> _Outco
                 smtp.login(config.smtp_user, config.smtp_password)
             smtp.send_message(message)
     except smtplib.SMTPResponseException as exc:
-        return _Outcome(False, f"SMTP {exc.smtp_code}")
+        return Outcome(False, f"SMTP {exc.smtp_code}")
     except (smtplib.SMTPException, OSError) as exc:
-        return _Outcome(False, f"SMTP failed ({type(exc).__name__})")
-    return _Outcome(True, "accepted by the SMTP server")
+        return Outcome(False, f"SMTP failed ({type(exc).__name__})")
+    return Outcome(True, "accepted by the SMTP server")
 
 
-def _attempt(hub: Hub, delivery: DeliveryRecord) -> _Outcome:
+def _attempt(hub: Hub, delivery: DeliveryRecord) -> Outcome:
     """One attempt, outside any transaction."""
     with hub.store.read() as tx:
         recipient = tx.organisation(delivery.org_id)
@@ -318,23 +325,25 @@ def _attempt(hub: Hub, delivery: DeliveryRecord) -> _Outcome:
         record = tx.alert(delivery.alert_id)
         sender = tx.organisation(record.sender_org_id) if record else None
     if channel is None:
-        return _Outcome(False, "the channel was removed", skip=True)
+        return Outcome(False, "the channel was removed", skip=True)
     if recipient is None or record is None:
-        return _Outcome(False, "the alert or its recipient is gone", skip=True)
+        return Outcome(False, "the alert or its recipient is gone", skip=True)
     try:
         served = alerts.alert_bundle(hub, recipient, delivery.alert_id)
     except NotFound:
-        return _Outcome(False, "the organisation may no longer read this alert", skip=True)
+        return Outcome(False, "the organisation may no longer read this alert", skip=True)
     objects: list[dict[str, object]] = [orjson.loads(s.body) for s in served]
     sender_name = sender.name if sender else ""
     kind = AlertKind(record.kind)
     if channel.kind == "webhook":
         body = orjson.dumps(payload(delivery, record, sender_name, objects))
-        return _post(hub, delivery, channel.secret or "", body, f"alert.{kind.value}")
+        return post_webhook(
+            hub, delivery.target, delivery.id, channel.secret or "", body, f"alert.{kind.value}"
+        )
     subject, text = email_message(
         kind, Tlp(record.tlp), record.stix_id, sender_name, objects, hub.config.hub_name
     )
-    return _mail(hub, delivery, subject, text)
+    return send_mail(hub, delivery.target, delivery.id, subject, text)
 
 
 def deliver_due(hub: Hub, limit: int = 50) -> DeliveryPass:
@@ -356,7 +365,7 @@ def deliver_due(hub: Hub, limit: int = 50) -> DeliveryPass:
             outcome = _attempt(hub, delivery)
         except Exception as exc:  # one broken delivery must not stop the others
             log.exception("delivery %s failed unexpectedly", delivery.id)
-            outcome = _Outcome(False, f"internal error ({type(exc).__name__})")
+            outcome = Outcome(False, f"internal error ({type(exc).__name__})")
         at = hub.clock.now()
         if outcome.ok:
             status, finished = "delivered", replace(delivery, delivered_at=at, last_error=None)

@@ -280,6 +280,88 @@ class DeliveryAttempt:
     detail: str
 
 
+# attestations
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRecord:
+    """An attestation questionnaire version (immutable once stored). ``questions`` is the
+    JSON list ``domain.attestations.parse_questions`` accepts; ``created_by`` is None for
+    the hub's default."""
+
+    name: str
+    version: int
+    title: str
+    questions: str
+    created_by: int | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationRecord:
+    """One version of a firm's attestation against a template version. ``version`` is
+    numbered per firm and template name at publication (None while a draft); ``answers``
+    is JSON; ``valid_from``/``valid_until`` are microseconds (0 while unset)."""
+
+    id: str
+    firm_org_id: int
+    template_name: str
+    template_version: int
+    version: int | None
+    status: str
+    answers: str
+    valid_from: int
+    valid_until: int
+    signer_name: str
+    signer_title: str
+    created_at: int
+    published_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """An evidence file's description; its bytes are read with ``evidence_content``.
+    ``id`` is random and is the only name the hub stores it under; ``filename`` (checked
+    by ``domain.attestations.check_filename``) is for display only."""
+
+    id: str
+    attestation_id: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttestRequestRecord:
+    """A requester's request for a firm's attestations of a template."""
+
+    id: str
+    requester_org_id: int
+    firm_org_id: int
+    template_name: str
+    message: str
+    status: str
+    created_at: int
+    responded_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """A firm's grant to one organisation for its attestations of a template: ``active``
+    until revoked. ``last_viewed_version``: the version the grantee last opened."""
+
+    firm_org_id: int
+    grantee_org_id: int
+    template_name: str
+    active: bool
+    request_id: str | None
+    granted_at: int
+    revoked_at: int | None
+    last_viewed_version: int | None
+
+
 class ReadTx(Protocol):
     """Reads inside one consistent transaction."""
 
@@ -360,6 +442,43 @@ class ReadTx(Protocol):
 
     def next_delivery_due(self) -> int | None:
         """The earliest ``next_attempt_at`` of deliveries pending or being sent, if any."""
+        ...
+
+    # attestations
+    def attest_templates(self) -> list[TemplateRecord]: ...
+    def attest_template(self, name: str, version: int | None) -> TemplateRecord | None:
+        """One version of a template (None: its latest)."""
+        ...
+
+    def attestation(self, attestation_id: str) -> AttestationRecord | None: ...
+    def attestations_of(self, firm_org_id: int) -> list[AttestationRecord]:
+        """Every version (drafts too) of a firm's attestations, newest first."""
+        ...
+
+    def attestation_history(self, firm_org_id: int, template_name: str) -> list[AttestationRecord]:
+        """Published and superseded versions of one firm and template, newest first."""
+        ...
+
+    def current_attestations(self, pairs: Iterable[tuple[int, str]]) -> list[AttestationRecord]:
+        """The published version of each (firm, template name) pair that has one."""
+        ...
+
+    def expiring_attestations(self, now: int, horizon: int) -> list[AttestationRecord]:
+        """Published versions with ``now < valid_until <= horizon``."""
+        ...
+
+    def evidence_files(self, attestation_id: str) -> list[EvidenceRecord]: ...
+    def evidence_file(self, evidence_id: str) -> EvidenceRecord | None: ...
+    def evidence_content(self, evidence_id: str) -> bytes | None: ...
+    def attest_request(self, request_id: str) -> AttestRequestRecord | None: ...
+    def attest_requests(self, org_id: int) -> list[AttestRequestRecord]:
+        """Requests the organisation made or received, newest first."""
+        ...
+
+    def attest_grants(
+        self, firm_org_id: int | None, grantee_org_id: int | None, template_name: str | None
+    ) -> list[GrantRecord]:
+        """Grants (active or not) matching every filter that is not None."""
         ...
 
 
@@ -474,6 +593,31 @@ class WriteTx(ReadTx, Protocol):
         ...
 
     def add_delivery_attempt(self, attempt: DeliveryAttempt) -> None: ...
+
+    # attestations
+    def add_attest_template(self, record: TemplateRecord) -> None:
+        """``Conflict`` if that name and version exist (versions are immutable)."""
+        ...
+
+    def save_attestation(self, record: AttestationRecord) -> None:
+        """Insert or replace one attestation version (services change only drafts)."""
+        ...
+
+    def supersede_attestations(self, firm_org_id: int, template_name: str, keep: str) -> None:
+        """Mark every published version of the pair but ``keep`` superseded."""
+        ...
+
+    def add_evidence_file(self, record: EvidenceRecord, content: bytes) -> None: ...
+    def save_attest_request(self, record: AttestRequestRecord) -> None: ...
+    def save_attest_grant(self, record: GrantRecord) -> None:
+        """Insert or replace the grant of (firm, grantee, template name)."""
+        ...
+
+    def claim_attest_reminder(self, attestation_id: str, threshold: int, at: int) -> bool:
+        """Record that the reminder is being sent; False if already recorded (by anyone)."""
+        ...
+
+    def finish_attest_reminder(self, attestation_id: str, threshold: int, detail: str) -> None: ...
 
 
 class UnitOfWork(Protocol):

@@ -40,19 +40,24 @@ from shieldwall.services.ports import (
     AckRecord,
     AlertRecord,
     AnonymousSubmission,
+    AttestationRecord,
+    AttestRequestRecord,
     AuditEntry,
     ChannelRecord,
     CollectionRecord,
     DeliveryAttempt,
     DeliveryRecord,
     DraftRecord,
+    EvidenceRecord,
     ExistingVersion,
+    GrantRecord,
     GroupRecord,
     KeyInfo,
     KeyRecord,
     NewObject,
     ObjectRow,
     StatusRecord,
+    TemplateRecord,
     TokenEpoch,
 )
 from shieldwall.storage.schema import (
@@ -64,6 +69,12 @@ from shieldwall.storage.schema import (
     alerts,
     anonymous_submissions,
     api_keys,
+    attest_evidence,
+    attest_grants,
+    attest_reminders,
+    attest_requests,
+    attest_templates,
+    attestations,
     audit_log,
     collections,
     group_members,
@@ -1285,3 +1296,336 @@ class SqlTx:
 
     def delete_draft(self, draft_id: str) -> None:
         self.connection.execute(delete(report_drafts).where(report_drafts.c.id == draft_id))
+
+    # --- attestations ------------------------------------------------------------------
+
+    @staticmethod
+    def _template(row: Any) -> TemplateRecord:
+        return TemplateRecord(
+            row.name, row.version, row.title, row.questions, row.created_by, row.created_at
+        )
+
+    def attest_templates(self) -> list[TemplateRecord]:
+        rows = self.connection.execute(
+            select(attest_templates).order_by(attest_templates.c.name, attest_templates.c.version)
+        )
+        return [self._template(row) for row in rows]
+
+    def attest_template(self, name: str, version: int | None) -> TemplateRecord | None:
+        query = select(attest_templates).where(attest_templates.c.name == name)
+        if version is not None:
+            query = query.where(attest_templates.c.version == version)
+        row = self.connection.execute(
+            query.order_by(attest_templates.c.version.desc()).limit(1)
+        ).first()
+        return None if row is None else self._template(row)
+
+    def add_attest_template(self, record: TemplateRecord) -> None:
+        exists_already = self.connection.execute(
+            select(attest_templates.c.name).where(
+                attest_templates.c.name == record.name,
+                attest_templates.c.version == record.version,
+            )
+        ).first()
+        if exists_already is not None:
+            raise Conflict(f"template {record.name} version {record.version} exists")
+        self.connection.execute(
+            insert(attest_templates).values(
+                name=record.name,
+                version=record.version,
+                title=record.title,
+                questions=record.questions,
+                created_by=record.created_by,
+                created_at=record.created_at,
+            )
+        )
+
+    @staticmethod
+    def _attestation(row: Any) -> AttestationRecord:
+        return AttestationRecord(
+            row.id,
+            row.firm_org_id,
+            row.template_name,
+            row.template_version,
+            row.version,
+            row.status,
+            row.answers,
+            row.valid_from,
+            row.valid_until,
+            row.signer_name,
+            row.signer_title,
+            row.created_at,
+            row.published_at,
+        )
+
+    def attestation(self, attestation_id: str) -> AttestationRecord | None:
+        row = self.connection.execute(
+            select(attestations).where(attestations.c.id == attestation_id)
+        ).first()
+        return None if row is None else self._attestation(row)
+
+    def attestations_of(self, firm_org_id: int) -> list[AttestationRecord]:
+        rows = self.connection.execute(
+            select(attestations)
+            .where(attestations.c.firm_org_id == firm_org_id)
+            .order_by(attestations.c.created_at.desc(), attestations.c.id)
+        )
+        return [self._attestation(row) for row in rows]
+
+    def attestation_history(self, firm_org_id: int, template_name: str) -> list[AttestationRecord]:
+        rows = self.connection.execute(
+            select(attestations)
+            .where(
+                attestations.c.firm_org_id == firm_org_id,
+                attestations.c.template_name == template_name,
+                attestations.c.status.in_(("published", "superseded")),
+            )
+            .order_by(attestations.c.version.desc())
+        )
+        return [self._attestation(row) for row in rows]
+
+    def current_attestations(self, pairs: Iterable[tuple[int, str]]) -> list[AttestationRecord]:
+        wanted = sorted(set(pairs))
+        found: list[AttestationRecord] = []
+        for chunk in _chunks(wanted, 100):
+            condition = or_(
+                *(
+                    and_(attestations.c.firm_org_id == f, attestations.c.template_name == t)
+                    for f, t in chunk
+                )
+            )
+            rows = self.connection.execute(
+                select(attestations)
+                .where(attestations.c.status == "published", condition)
+                .order_by(attestations.c.published_at.desc(), attestations.c.id)
+            )
+            found.extend(self._attestation(row) for row in rows)
+        return found
+
+    def expiring_attestations(self, now: int, horizon: int) -> list[AttestationRecord]:
+        rows = self.connection.execute(
+            select(attestations)
+            .where(
+                attestations.c.status == "published",
+                attestations.c.valid_until > now,
+                attestations.c.valid_until <= horizon,
+            )
+            .order_by(attestations.c.valid_until, attestations.c.id)
+        )
+        return [self._attestation(row) for row in rows]
+
+    def save_attestation(self, record: AttestationRecord) -> None:
+        values = {
+            "firm_org_id": record.firm_org_id,
+            "template_name": record.template_name,
+            "template_version": record.template_version,
+            "version": record.version,
+            "status": record.status,
+            "answers": record.answers,
+            "valid_from": record.valid_from,
+            "valid_until": record.valid_until,
+            "signer_name": record.signer_name,
+            "signer_title": record.signer_title,
+            "created_at": record.created_at,
+            "published_at": record.published_at,
+        }
+        updated = self.connection.execute(
+            update(attestations).where(attestations.c.id == record.id).values(**values)
+        )
+        if not updated.rowcount:
+            self.connection.execute(insert(attestations).values(id=record.id, **values))
+
+    def supersede_attestations(self, firm_org_id: int, template_name: str, keep: str) -> None:
+        self.connection.execute(
+            update(attestations)
+            .where(
+                attestations.c.firm_org_id == firm_org_id,
+                attestations.c.template_name == template_name,
+                attestations.c.status == "published",
+                attestations.c.id != keep,
+            )
+            .values(status="superseded")
+        )
+
+    _EVIDENCE_COLUMNS = (
+        attest_evidence.c.id,
+        attest_evidence.c.attestation_id,
+        attest_evidence.c.filename,
+        attest_evidence.c.media_type,
+        attest_evidence.c.size,
+        attest_evidence.c.sha256,
+        attest_evidence.c.uploaded_at,
+    )
+
+    @staticmethod
+    def _evidence(row: Any) -> EvidenceRecord:
+        return EvidenceRecord(
+            row.id,
+            row.attestation_id,
+            row.filename,
+            row.media_type,
+            row.size,
+            row.sha256,
+            row.uploaded_at,
+        )
+
+    def evidence_files(self, attestation_id: str) -> list[EvidenceRecord]:
+        rows = self.connection.execute(
+            select(*self._EVIDENCE_COLUMNS)
+            .where(attest_evidence.c.attestation_id == attestation_id)
+            .order_by(attest_evidence.c.uploaded_at, attest_evidence.c.id)
+        )
+        return [self._evidence(row) for row in rows]
+
+    def evidence_file(self, evidence_id: str) -> EvidenceRecord | None:
+        row = self.connection.execute(
+            select(*self._EVIDENCE_COLUMNS).where(attest_evidence.c.id == evidence_id)
+        ).first()
+        return None if row is None else self._evidence(row)
+
+    def evidence_content(self, evidence_id: str) -> bytes | None:
+        value = self.connection.execute(
+            select(attest_evidence.c.content).where(attest_evidence.c.id == evidence_id)
+        ).scalar_one_or_none()
+        return None if value is None else bytes(value)
+
+    def add_evidence_file(self, record: EvidenceRecord, content: bytes) -> None:
+        self.connection.execute(
+            insert(attest_evidence).values(
+                id=record.id,
+                attestation_id=record.attestation_id,
+                filename=record.filename,
+                media_type=record.media_type,
+                size=record.size,
+                sha256=record.sha256,
+                content=content,
+                uploaded_at=record.uploaded_at,
+            )
+        )
+
+    @staticmethod
+    def _attest_request(row: Any) -> AttestRequestRecord:
+        return AttestRequestRecord(
+            row.id,
+            row.requester_org_id,
+            row.firm_org_id,
+            row.template_name,
+            row.message,
+            row.status,
+            row.created_at,
+            row.responded_at,
+        )
+
+    def attest_request(self, request_id: str) -> AttestRequestRecord | None:
+        row = self.connection.execute(
+            select(attest_requests).where(attest_requests.c.id == request_id)
+        ).first()
+        return None if row is None else self._attest_request(row)
+
+    def attest_requests(self, org_id: int) -> list[AttestRequestRecord]:
+        rows = self.connection.execute(
+            select(attest_requests)
+            .where(
+                or_(
+                    attest_requests.c.requester_org_id == org_id,
+                    attest_requests.c.firm_org_id == org_id,
+                )
+            )
+            .order_by(attest_requests.c.created_at.desc(), attest_requests.c.id)
+        )
+        return [self._attest_request(row) for row in rows]
+
+    def save_attest_request(self, record: AttestRequestRecord) -> None:
+        values = {
+            "requester_org_id": record.requester_org_id,
+            "firm_org_id": record.firm_org_id,
+            "template_name": record.template_name,
+            "message": record.message,
+            "status": record.status,
+            "created_at": record.created_at,
+            "responded_at": record.responded_at,
+        }
+        updated = self.connection.execute(
+            update(attest_requests).where(attest_requests.c.id == record.id).values(**values)
+        )
+        if not updated.rowcount:
+            self.connection.execute(insert(attest_requests).values(id=record.id, **values))
+
+    def attest_grants(
+        self, firm_org_id: int | None, grantee_org_id: int | None, template_name: str | None
+    ) -> list[GrantRecord]:
+        query = select(attest_grants)
+        if firm_org_id is not None:
+            query = query.where(attest_grants.c.firm_org_id == firm_org_id)
+        if grantee_org_id is not None:
+            query = query.where(attest_grants.c.grantee_org_id == grantee_org_id)
+        if template_name is not None:
+            query = query.where(attest_grants.c.template_name == template_name)
+        rows = self.connection.execute(
+            query.order_by(
+                attest_grants.c.firm_org_id,
+                attest_grants.c.grantee_org_id,
+                attest_grants.c.template_name,
+            )
+        )
+        return [
+            GrantRecord(
+                row.firm_org_id,
+                row.grantee_org_id,
+                row.template_name,
+                bool(row.active),
+                row.request_id,
+                row.granted_at,
+                row.revoked_at,
+                row.last_viewed_version,
+            )
+            for row in rows
+        ]
+
+    def save_attest_grant(self, record: GrantRecord) -> None:
+        key = (
+            attest_grants.c.firm_org_id == record.firm_org_id,
+            attest_grants.c.grantee_org_id == record.grantee_org_id,
+            attest_grants.c.template_name == record.template_name,
+        )
+        values = {
+            "active": record.active,
+            "request_id": record.request_id,
+            "granted_at": record.granted_at,
+            "revoked_at": record.revoked_at,
+            "last_viewed_version": record.last_viewed_version,
+        }
+        updated = self.connection.execute(update(attest_grants).where(*key).values(**values))
+        if not updated.rowcount:
+            self.connection.execute(
+                insert(attest_grants).values(
+                    firm_org_id=record.firm_org_id,
+                    grantee_org_id=record.grantee_org_id,
+                    template_name=record.template_name,
+                    **values,
+                )
+            )
+
+    def claim_attest_reminder(self, attestation_id: str, threshold: int, at: int) -> bool:
+        values = {
+            "attestation_id": attestation_id,
+            "threshold_days": threshold,
+            "at": at,
+            "detail": "sending",
+        }
+        if self.is_sqlite:
+            statement: Any = sqlite_insert(attest_reminders).values(**values)
+        else:
+            statement = postgresql_insert(attest_reminders).values(**values)
+        result = self.connection.execute(statement.on_conflict_do_nothing())
+        return bool(result.rowcount)
+
+    def finish_attest_reminder(self, attestation_id: str, threshold: int, detail: str) -> None:
+        self.connection.execute(
+            update(attest_reminders)
+            .where(
+                attest_reminders.c.attestation_id == attestation_id,
+                attest_reminders.c.threshold_days == threshold,
+            )
+            .values(detail=detail[:500])
+        )

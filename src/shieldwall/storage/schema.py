@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -431,3 +432,104 @@ alert_delivery_attempts = Table(
     Column("detail", String(500), nullable=False),
 )
 Index("ix_alert_delivery_attempts_delivery", alert_delivery_attempts.c.delivery_id)
+
+# --- attestations ------------------------------------------------------------------------
+
+# Security attestations between firms and the organisations that retain them
+# (services/attestations.py). Private business documents: never STIX, never in TAXII.
+attest_templates = Table(
+    "attest_templates",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("questions", Text, nullable=False),
+    Column("created_by", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+attestations = Table(
+    "attestations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("firm_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("template_name", String(100), nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("answers", Text, nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_until", BigInteger, nullable=False),
+    Column("signer_name", String(200), nullable=False),
+    Column("signer_title", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("published_at", BigInteger, nullable=True),
+    UniqueConstraint("firm_org_id", "template_name", "version", name="uq_attestations_version"),
+)
+Index("ix_attestations_status", attestations.c.status, attestations.c.valid_until)
+
+attest_evidence = Table(
+    "attest_evidence",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "attestation_id",
+        String(36),
+        ForeignKey("attestations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("filename", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_at", BigInteger, nullable=False),
+)
+Index("ix_attest_evidence_attestation", attest_evidence.c.attestation_id)
+
+attest_requests = Table(
+    "attest_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("requester_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("firm_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("template_name", String(100), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("responded_at", BigInteger, nullable=True),
+)
+Index("ix_attest_requests_firm", attest_requests.c.firm_org_id, attest_requests.c.created_at)
+Index(
+    "ix_attest_requests_requester",
+    attest_requests.c.requester_org_id,
+    attest_requests.c.created_at,
+)
+
+attest_grants = Table(
+    "attest_grants",
+    metadata,
+    Column("firm_org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("grantee_org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("template_name", String(100), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("request_id", String(36), nullable=True),
+    Column("granted_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("last_viewed_version", Integer, nullable=True),
+)
+
+# One row per (attestation version, threshold): the reminder is sent at most once.
+attest_reminders = Table(
+    "attest_reminders",
+    metadata,
+    Column(
+        "attestation_id",
+        String(36),
+        ForeignKey("attestations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("threshold_days", Integer, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("detail", String(500), nullable=False),
+)

@@ -12,10 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from shieldwall import __version__
-from shieldwall.services import anonymity, delivery
+from shieldwall.services import anonymity, attestations, delivery
 from shieldwall.services.context import Hub
 from shieldwall.web.api.alerts import router as alerts_router
 from shieldwall.web.api.anonymity import router as anonymity_router
+from shieldwall.web.api.attestations import router as attestations_router
+from shieldwall.web.api.exports import router as exports_router
 from shieldwall.web.api.intel import router as intel_router
 from shieldwall.web.api.lookup import router as lookup_router
 from shieldwall.web.api.reports import router as reports_router
@@ -72,9 +74,19 @@ def _lifespan(hub: Hub) -> Callable[[FastAPI], AbstractAsyncContextManager[None]
                 except Exception:  # the loop must survive a database hiccup
                     log.exception("delivering alerts failed")
 
+        async def remind() -> None:  # attestations: expiry reminders
+            while True:
+                await asyncio.sleep(hub.config.attestations.reminder_interval_seconds)
+                try:
+                    await run_in_threadpool(attestations.remind, hub)
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("attestation reminders failed")
+
         tasks = [asyncio.create_task(loop())]
         if hub.config.alerts.delivery_interval_seconds > 0:
             tasks.append(asyncio.create_task(deliver()))
+        if hub.config.attestations.reminder_interval_seconds > 0:
+            tasks.append(asyncio.create_task(remind()))
         try:
             yield
         finally:
@@ -110,6 +122,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(lookup_router)
     app.include_router(intel_router)
     app.include_router(alerts_router)
+    app.include_router(attestations_router)
+    app.include_router(exports_router)
     app.include_router(health_router)
 
     @app.get("/", include_in_schema=False)
