@@ -8,7 +8,7 @@ import orjson
 
 from shieldwall.domain.queries import ObjectQuery
 from shieldwall.domain.tlp import Tlp
-from shieldwall.services import admin, demo, reading
+from shieldwall.services import admin, correlation, demo, matching, reading, sightings
 from shieldwall.services.context import Hub
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "shieldwall" / "demo_data"
@@ -28,10 +28,36 @@ def test_demo_community_loads_every_example(sqlite_hub: Hub) -> None:
         assert admin.authenticate(sqlite_hub, key).id == organisation.id
     reader = community.members[3][0]  # a foreign bank reads the CLEAR examples
     page = reading.list_objects(
-        sqlite_hub, reader, "shared", ObjectQuery(types=frozenset({"indicator"}))
+        sqlite_hub, reader, "shared", ObjectQuery(types=frozenset({"indicator"}), limit=10_000)
     )
-    assert page.items
-    assert all(item.row.tlp == int(Tlp.CLEAR) for item in page.items)
+    operator = community.members[-1][0]
+    examples = [i for i in page.items if i.row.submitter_org_id == operator.id]
+    assert examples
+    assert all(item.row.tlp == int(Tlp.CLEAR) for item in examples)
     fresh = demo.reissue_demo_keys(sqlite_hub)  # make run on an existing demo database
     assert len(fresh) == 8
     assert admin.authenticate(sqlite_hub, fresh[0][1]).id == community.members[0][0].id
+
+
+def test_demo_holds_live_intelligence_with_sightings_and_links(sqlite_hub: Hub) -> None:
+    community = demo.create_demo(sqlite_hub, [])
+    orgs = {org.name: org for org, _ in community.members}
+    reader = orgs["Albion Bank plc"]
+    served = reading.find_everywhere(
+        sqlite_hub, reader, ObjectQuery(types=frozenset({"indicator"}))
+    )
+    by_name = {orjson.loads(s.body)["name"]: s for _, s in served}
+    domain_id = by_name["Invoice phishing domain"].row.stix_id
+    figures = sightings.summary(sqlite_hub, reader, domain_id)
+    assert (figures.organisations, figures.anonymous) == (3, 1)
+    assert figures.named == ("Carter & Lowe LLP", "Hudson Valley Trust")
+    kit = by_name["Phishing kit server"].row.stix_id
+    related = correlation.related(sqlite_hub, reader, kit, 100)
+    assert by_name["Mail relay of the same kit"].row.stix_id in {r.stix_id for r in related.related}
+    assert matching.indicators_for_value(sqlite_hub, reader, "invoice-portal-update.top") == [
+        domain_id
+    ]
+    # the law firm is outside the relay indicator's sector scope
+    law = orgs["Carter & Lowe LLP"]
+    related = correlation.related(sqlite_hub, law, kit, 100)
+    assert related.related == []

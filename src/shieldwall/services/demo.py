@@ -1,13 +1,18 @@
-"""The demo community: believable members, a sharing group and real OASIS example data."""
+"""The demo community: believable members, a sharing group, real OASIS example data, and a
+little current intelligence with sightings (so scores, figures and correlation show)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.errors import NotFound
 from shieldwall.domain.organisations import Organisation
+from shieldwall.domain.scope import make_scope
+from shieldwall.domain.sightings import NewSighting
+from shieldwall.domain.timestamps import format_stix_timestamp
 from shieldwall.domain.tlp import Tlp
-from shieldwall.services import admin, submission
+from shieldwall.services import admin, sightings, submission
 from shieldwall.services.admin import DEFAULT_COLLECTION_ALIAS
 from shieldwall.services.context import Hub
 
@@ -62,7 +67,71 @@ def create_demo(hub: Hub, bundles: list[list[object]]) -> DemoCommunity:
         status = submission.submit(hub, operator, DEFAULT_COLLECTION_ALIAS, items, Tlp.CLEAR, None)
         loaded += status.success_count
         rejected += status.failure_count
+    _fresh_intelligence(hub, {org.name: org for org, _ in members})
     return DemoCommunity(members, loaded, rejected)
+
+
+def _indicator(hub: Hub, name: str, pattern: str, confidence: int, now: str) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{hub.ids.uuid4()}",
+        "created": now,
+        "modified": now,
+        "name": name,
+        "indicator_types": ["malicious-activity"],
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": now,
+        "confidence": confidence,
+    }
+
+
+def _fresh_intelligence(hub: Hub, orgs: dict[str, Organisation]) -> None:
+    """Current intelligence beside the (years old, hence decayed) OASIS examples: a bank's
+    phishing report, a second bank's indicator on the same infrastructure (correlation),
+    and sightings attributed and anonymous, so scores, figures and links show in the demo."""
+    now = format_stix_timestamp(hub.clock.now())
+    first, albion = orgs["First Federal Bank"], orgs["Albion Bank plc"]
+    phishing = [
+        _indicator(hub, "Invoice phishing landing page", "[url:value = "
+                   "'https://invoice-portal-update.top/pay/login.php']", 80, now),
+        _indicator(hub, "Invoice phishing domain", "[domain-name:value = "
+                   "'invoice-portal-update.top']", 75, now),
+        _indicator(hub, "Phishing kit server", "[ipv4-addr:value = '194.165.16.11']", 70, now),
+    ]  # fmt: skip
+    report = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--{hub.ids.uuid4()}",
+        "created": now,
+        "modified": now,
+        "name": "Invoice-themed credential phishing against bank customers",
+        "report_types": ["campaign"],
+        "published": now,
+        "object_refs": [str(i["id"]) for i in phishing],
+    }
+    submission.submit(hub, first, DEFAULT_COLLECTION_ALIAS, [*phishing, report], Tlp.GREEN, None)
+    related = _indicator(
+        hub, "Mail relay of the same kit", "[ipv4-addr:value ISSUBSET '194.165.16.0/24']", 60, now
+    )
+    submission.submit(
+        hub,
+        albion,
+        DEFAULT_COLLECTION_ALIAS,
+        [related],
+        Tlp.AMBER,
+        make_scope(sectors=["financial"]),
+    )
+    target = str(phishing[1]["id"])
+    sightings.record(hub, orgs["Hudson Valley Trust"], [NewSighting(target, count=4)])
+    sightings.record(hub, orgs["Carter & Lowe LLP"], [NewSighting(target)])
+    sightings.record(
+        hub,
+        orgs["Rheinland Handelsbank AG"],
+        [NewSighting(target, count=2)],
+        Attribution.ANONYMOUS,
+    )
 
 
 def reissue_demo_keys(hub: Hub) -> list[tuple[Organisation, str]]:
