@@ -16,7 +16,7 @@ from shieldwall.domain.queries import ObjectQuery
 from shieldwall.domain.scope import make_scope
 from shieldwall.domain.sightings import NewSighting
 from shieldwall.domain.tlp import Tlp
-from shieldwall.services import admin, reading, sightings, submission
+from shieldwall.services import admin, correlation, matching, reading, sightings, submission
 from shieldwall.services.context import Hub
 
 
@@ -183,3 +183,32 @@ def test_counts_are_exact_under_concurrent_reports(hub: Hub, community: Communit
     assert figures.observations == 2 * len(reporters) * per_thread
     assert set(figures.named) == {"US Bank", "DE Bank"}
     assert figures.anonymous == 2 * per_thread
+
+
+def test_exercise_content_stays_out_of_real_figures_and_links(
+    hub: Hub, community: Community
+) -> None:
+    with hub.store.write() as tx:
+        tx.add_collection(
+            "6f0a8a52-1c1b-4d87-9f3e-0b1f7b1d2a11",
+            "Exercise",
+            "",
+            "exercise-quantum",
+            members_can_read=True,
+            members_can_write=True,
+        )
+    real = share(hub, community.us_bank, indicator("185.220.101.90"), Tlp.GREEN)
+    drill = indicator("185.220.101.90")
+    drill["id"] = "indicator--3b0e8c1e-9a52-4c9b-8f0e-7a1d2c3b4e5f"
+    status = submission.submit(hub, community.us_bank, "exercise-quantum", [drill], Tlp.GREEN, None)
+    assert status.failure_count == 0
+    sight(hub, community.gb_bank, str(drill["id"]))
+    # the drill's sighting lands in the exercise collection and counts for the drill only
+    assert sightings.summary(hub, community.law, str(drill["id"])).reports == 1
+    assert sightings.summary(hub, community.law, real).reports == 0
+    shared = reading.find_everywhere(hub, community.law, ObjectQuery(types=frozenset({"sighting"})))
+    assert shared == []
+    assert [r.stix_id for r in correlation.related(hub, community.law, real, 100).related] == []
+    assert matching.indicators_for_value(hub, community.law, "185.220.101.90") == [real]
+    with pytest.raises(InvalidInput):
+        sightings.record(hub, community.law, [NewSighting(real), NewSighting(str(drill["id"]))])

@@ -48,6 +48,17 @@ class Page:
         return self.items[-1].row.date_added if self.items else None
 
 
+EXERCISE_PREFIX = "exercise"
+
+
+def is_exercise(collection: CollectionRecord) -> bool:
+    """Whether the collection holds exercise content (its alias starts with ``exercise``):
+    readable over TAXII by participants, but never part of the hub-wide reads below
+    (matching, lookup, sightings, correlation, exports), so nothing from an exercise mixes
+    with real intelligence."""
+    return (collection.alias or "").startswith(EXERCISE_PREFIX)
+
+
 def _may_read(collection: CollectionRecord, reader: Organisation) -> bool:
     """Whether the reader may read objects of the collection at all (the policy then decides
     object by object)."""
@@ -202,14 +213,14 @@ def indicators_since(
     indicator added (in any collection it may read) after ``cursors[collection_id]`` (from
     the start for collections not named), and the cursors to pass next time. One
     transaction, page by page through ``_page``: the policy and ``domain.references`` as
-    for every other read."""
+    for every other read. Exercise collections are left out (``is_exercise``)."""
     view = reader_filter(reader)
     served: list[tuple[str, Served]] = []
     advanced = dict(cursors)
     query = ObjectQuery(types=frozenset({"indicator"}), limit=INDICATOR_PAGE)
     with hub.store.read() as tx:
         for collection in tx.collections():
-            if not _may_read(collection, reader):
+            if not _may_read(collection, reader) or is_exercise(collection):
                 continue
             cursor = cursors.get(collection.collection_id)
             while True:
@@ -226,18 +237,26 @@ def indicators_since(
 
 
 def find_everywhere(
-    hub: Hub, reader: Organisation, query: ObjectQuery, limit: int | None = None
+    hub: Hub,
+    reader: Organisation,
+    query: ObjectQuery,
+    limit: int | None = None,
+    *,
+    include_exercises: bool = False,
 ) -> list[tuple[str, Served]]:
     """``(collection id, served)`` for what ``query`` selects in every collection the reader
     may read, through ``_page`` (the policy and ``domain.references``), in one transaction;
     at most ``limit`` items in all (every one when None). Sightings, correlation and
-    clusters read through here."""
+    clusters read through here. Exercise collections are left out (``is_exercise``) unless
+    ``include_exercises``."""
     view = reader_filter(reader)
     found: list[tuple[str, Served]] = []
     page_size = min(INDICATOR_PAGE, limit + 1) if limit is not None else INDICATOR_PAGE
     with hub.store.read() as tx:
         for collection in tx.collections():
             if not _may_read(collection, reader):
+                continue
+            if is_exercise(collection) and not include_exercises:
                 continue
             cursor = None
             while limit is None or len(found) < limit:
@@ -252,8 +271,11 @@ def find_everywhere(
 
 def object_anywhere(hub: Hub, reader: Organisation, object_id: str) -> tuple[str, Served]:
     """The newest version the reader may read of ``object_id`` in any collection it may
-    read (the most recently added if several collections hold it); ``NotFound`` if none."""
-    found = find_everywhere(hub, reader, ObjectQuery(ids=frozenset({object_id})))
+    read, exercise collections included (the most recently added if several collections
+    hold it); ``NotFound`` if none."""
+    found = find_everywhere(
+        hub, reader, ObjectQuery(ids=frozenset({object_id})), include_exercises=True
+    )
     if not found:
         raise NotFound(f"no object {object_id}")
     return max(found, key=lambda item: (item[1].row.version, item[1].row.date_added))

@@ -58,7 +58,8 @@ def record(
     """Submit one sighting per report, as ``reporter`` (attributed or anonymous to members).
 
     Each indicator must be one the reporter may read (``NotFound`` otherwise: an unreadable
-    id and an unknown one look the same). Without ``tlp``/``scope`` a sighting copies its
+    id and an unknown one look the same). A sighting of an exercise indicator goes into its
+    exercise collection (``reading.is_exercise``), never among real intelligence. Without ``tlp``/``scope`` a sighting copies its
     indicator's, naming the indicator's attributed submitter too (``_readers_of``). Raises
     ``InvalidInput`` for no reports, too many, a bad count, or a target that is no STIX
     domain object (a sighting of a relationship is not STIX). Only sightings the status
@@ -72,10 +73,13 @@ def record(
     made: dict[str, str] = {}
     now = hub.clock.now()
     authors = {o.id: o.identity_id for o in list_organisations(hub)}
+    exercises = _exercise_collections(hub, reporter)
+    targets: set[str] = set()
     for report in reports:
         if report.count < 1 or report.count > 999_999_999:
             raise InvalidInput("count must be between 1 and 999999999")
-        _, served = reading.object_anywhere(hub, reporter, report.indicator_id)
+        collection_id, served = reading.object_anywhere(hub, reporter, report.indicator_id)
+        targets.add(collection_id if collection_id in exercises else DEFAULT_COLLECTION_ALIAS)
         if served.row.stix_type not in SDO_TYPES:
             raise InvalidInput(
                 f"{report.indicator_id} is a {served.row.stix_type}: a sighting is of an"
@@ -91,11 +95,17 @@ def record(
             sighting = with_scope(sighting, scope)
         objects.append(sighting)
         made[str(sighting["id"])] = report.indicator_id
-    status = submission.submit(
-        hub, reporter, DEFAULT_COLLECTION_ALIAS, objects, None, None, attribution
-    )
+    if len(targets) > 1:
+        raise InvalidInput("report sightings of exercise indicators apart from real ones")
+    status = submission.submit(hub, reporter, targets.pop(), objects, None, None, attribution)
     stored = {d["id"] for d in orjson.loads(status.details)["successes"]}
     return Recorded(status, {k: v for k, v in made.items() if k in stored})
+
+
+def _exercise_collections(hub: Hub, reader: Organisation) -> set[str]:
+    return {
+        c.collection_id for c in reading.readable_collections(hub, reader) if reading.is_exercise(c)
+    }
 
 
 def _readers_of(
@@ -113,13 +123,15 @@ def _readers_of(
 
 
 def _facts(
-    hub: Hub, reader: Organisation, wanted: set[str] | None
+    hub: Hub, reader: Organisation, wanted: set[str] | None, exercises: bool = False
 ) -> dict[str, list[SightingFact]]:
-    """Sightings the reader may read, by the id they are of (all, or those in ``wanted``)."""
+    """Sightings the reader may read, by the id they are of (all, or those in ``wanted``);
+    sightings in exercise collections only when ``exercises``."""
     query = ObjectQuery(types=frozenset({"sighting"}), refers_to=frozenset(wanted or ()))
     organisations = {o.id: o for o in list_organisations(hub)}
     facts: dict[str, list[SightingFact]] = {stix_id: [] for stix_id in wanted or ()}
-    for _, served in reading.find_everywhere(hub, reader, query):
+    found = reading.find_everywhere(hub, reader, query, include_exercises=exercises)
+    for _, served in found:
         body = orjson.loads(served.body)
         target = body.get("sighting_of_ref")
         if not isinstance(target, str) or (wanted is not None and target not in wanted):
@@ -137,8 +149,9 @@ def _facts(
 def summary(hub: Hub, reader: Organisation, indicator_id: str) -> SightingSummary:
     """The figures of one indicator over the sightings the reader may read; ``NotFound``
     when the reader may not read the indicator."""
-    reading.object_anywhere(hub, reader, indicator_id)
-    return summarise(_facts(hub, reader, {indicator_id})[indicator_id])
+    collection_id, _ = reading.object_anywhere(hub, reader, indicator_id)
+    exercise = collection_id in _exercise_collections(hub, reader)
+    return summarise(_facts(hub, reader, {indicator_id}, exercise)[indicator_id])
 
 
 def summaries(hub: Hub, reader: Organisation) -> dict[str, SightingSummary]:
