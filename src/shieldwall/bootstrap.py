@@ -46,6 +46,7 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
             hub_name=settings.hub_name,
             alerts=settings.alerts,
             attestations=settings.attestations,
+            federation=settings.federation,
             default_tlp=settings.default_tlp,
             max_content_length=settings.max_content_length,
             max_objects_per_request=settings.max_objects_per_request,

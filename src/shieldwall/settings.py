@@ -14,6 +14,7 @@ from pathlib import Path
 from shieldwall.domain.alerts import AlertConfig
 from shieldwall.domain.attestations import AttestationConfig, parse_reminder_days
 from shieldwall.domain.errors import InvalidInput
+from shieldwall.domain.federation import FederationConfig
 from shieldwall.domain.scoring import DecayModel, parse_lifetimes
 from shieldwall.domain.tlp import Tlp
 from shieldwall.domain.warninglists import DEFAULT_EXCLUDED_LISTS, available_lists
@@ -175,6 +176,22 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Seconds between attestation reminder passes of each server process (0: none;"
         " run shieldwall attest remind)",
     ),
+    # federation (docs/federation.md)
+    SettingSpec(
+        "federation_sync_interval",
+        "300",
+        "Seconds between federation passes of each server process (0: none, then run"
+        " shieldwall partner sync)",
+    ),
+    SettingSpec(
+        "federation_retry_base_seconds",
+        "60",
+        "Wait after a failed federation pass, doubled after each further failure",
+    ),
+    SettingSpec(
+        "federation_retry_max_seconds", "3600", "Longest wait between failed federation passes"
+    ),
+    SettingSpec("federation_timeout", "30", "Seconds a partner hub has to answer one request"),
     SettingSpec(
         "demo_data_dir",
         "",
@@ -204,6 +221,7 @@ class Settings:
     demo_data_dir: Path | None = None
     alerts: AlertConfig = field(default_factory=AlertConfig)
     attestations: AttestationConfig = field(default_factory=AttestationConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
     anon_batch_size: int = 5
     anon_max_delay_days: int = 1
     anon_tokens_per_epoch: int = 50
@@ -325,6 +343,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             reminder_interval_seconds=_natural_int(
                 "attest_reminder_interval", raw["attest_reminder_interval"]
             ),
+        ),
+        federation=FederationConfig(
+            sync_interval_seconds=_natural_int(
+                "federation_sync_interval", raw["federation_sync_interval"]
+            ),
+            retry_base_seconds=_positive_int(
+                "federation_retry_base_seconds", raw["federation_retry_base_seconds"]
+            ),
+            retry_max_seconds=_positive_int(
+                "federation_retry_max_seconds", raw["federation_retry_max_seconds"]
+            ),
+            timeout_seconds=_positive_float("federation_timeout", raw["federation_timeout"]),
         ),
         demo_data_dir=Path(demo_dir) if demo_dir else None,
         anon_batch_size=_positive_int("anon_batch_size", raw["anon_batch_size"]),

@@ -16,6 +16,8 @@ from shieldwall.cli import (
     attest,
     audit_commands,
     exchange,
+    exercise,  # exercises
+    federation,
     intel,
     member,
     operations,
@@ -45,6 +47,8 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(attest.app, name="attest")
+app.add_typer(exercise.app, name="exercise")  # exercises
+app.add_typer(federation.app, name="partner")
 member.register(app)
 match_commands.register(app)
 intel.register(app)

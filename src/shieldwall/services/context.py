@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from shieldwall.domain.alerts import AlertConfig
 from shieldwall.domain.attestations import AttestationConfig
+from shieldwall.domain.federation import FederationConfig
 from shieldwall.domain.scoring import DecayModel
 from shieldwall.domain.tlp import Tlp
 from shieldwall.domain.warninglists import DEFAULT_EXCLUDED_LISTS
@@ -20,6 +21,7 @@ class HubConfig:
     hub_name: str = "Shieldwall hub"
     alerts: AlertConfig = field(default_factory=AlertConfig)
     attestations: AttestationConfig = field(default_factory=AttestationConfig)  # attestations
+    federation: FederationConfig = field(default_factory=FederationConfig)  # federation
     default_tlp: Tlp = Tlp.AMBER
     max_content_length: int = 50 * 1024 * 1024
     max_objects_per_request: int = 100_000

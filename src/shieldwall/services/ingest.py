@@ -78,6 +78,7 @@ def _prepare(
     attribution: Attribution,
     anonymous_identity: str,
     hub: Hub,
+    relay: bool = False,
 ) -> _Prepared:
     valid = validate_object(obj)
     assert isinstance(obj, dict)
@@ -91,7 +92,7 @@ def _prepare(
         marked = tlp_from_markings(obj.get("object_marking_refs"))
         level = hub.config.default_tlp if marked is None else marked  # CLEAR is 0: no `or`
         body["object_marking_refs"] = normalise_markings(obj.get("object_marking_refs"), level)
-    if attribution is not Attribution.ATTRIBUTED and "created" in body:
+    if attribution is not Attribution.ATTRIBUTED and "created" in body and not relay:
         body["created_by_ref"] = anonymous_identity
     created_by = body.get("created_by_ref") if attribution is Attribution.ATTRIBUTED else None
     submitter_id = submitter.id if submitter is not None else None
@@ -158,6 +159,7 @@ def add_objects(
     attribution: Attribution = Attribution.ATTRIBUTED,
     *,
     hub_writes: bool = False,
+    relay: bool = False,
 ) -> StatusRecord:
     """Validate and store ``items`` in the collection; return the (complete) status.
 
@@ -166,7 +168,10 @@ def add_objects(
     ``InvalidInput`` when there are more objects than the configured maximum. Per-object
     problems never raise: they become failures in the status. ``hub_writes``: a hub use
     case (services/alerts.py) stores these for the submitter in a collection members
-    cannot write to directly; only the write permission check is skipped.
+    cannot write to directly; only the write permission check is skipped. ``relay``
+    (services/federation.py, with ``UNLINKABLE`` and no submitter): objects pulled from a
+    partner hub keep their ``created_by_ref`` as sent, and new versions are accepted for
+    ids no local organisation owns.
     """
     if len(items) > hub.config.max_objects_per_request:
         raise InvalidInput(
@@ -185,7 +190,7 @@ def add_objects(
     prepared: list[_Prepared] = []
     for obj in items:
         try:
-            prepared.append(_prepare(obj, submitter, attribution, anonymous_identity, hub))
+            prepared.append(_prepare(obj, submitter, attribution, anonymous_identity, hub, relay))
         except InvalidStix as exc:
             failures.append(
                 StatusDetail(
@@ -221,8 +226,11 @@ def add_objects(
             if (row.stix_id, row.version) in seen or stored is not None:
                 successes.append(StatusDetail(row.stix_id, shown, "already stored; nothing new"))
                 continue
-            if versions and (
-                submitter_id is None or {v.submitter_org_id for v in versions} != {submitter_id}
+            owners = {v.submitter_org_id for v in versions}
+            if (
+                versions
+                and not (relay and owners == {None})
+                and (submitter_id is None or owners != {submitter_id})
             ):
                 failures.append(
                     StatusDetail(

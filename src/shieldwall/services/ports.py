@@ -362,6 +362,87 @@ class GrantRecord:
     last_viewed_version: int | None
 
 
+# --- federation (services/federation.py) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRecord:
+    """A partner hub as stored. ``secret`` (API key or Basic password *for the partner*) is
+    stored as given because it must be sent; nothing lists it. ``types`` empty: all types.
+    ``account_org_id``: the local organisation the partner uses to push to us, if any."""
+
+    id: int
+    name: str
+    api_root: str
+    remote_collection: str
+    local_collection: str
+    direction: str
+    auth_kind: str
+    username: str | None
+    secret: str | None
+    types: tuple[str, ...]
+    account_org_id: int | None
+    enabled: bool
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerSyncRecord:
+    """The sync state of one partner and direction (``pull`` or ``push``): the watermark
+    (pull: the partner's ``remote_after``; push: our ``local_date``/``local_seq`` cursor),
+    counters and back-off."""
+
+    partner_id: int
+    direction: str
+    remote_after: str | None = None
+    local_date: int | None = None
+    local_seq: int | None = None
+    transferred: int = 0
+    refused: int = 0
+    last_attempt_at: int | None = None
+    last_success_at: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_attempt_at: int | None = None
+
+
+# --- exercises (services/exercises.py) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseRunRecord:
+    """An exercise run: the scenario YAML as given, its collection, the planner, the clock
+    speed (scenario seconds per real second) and the real start (µs)."""
+
+    run_id: str
+    name: str
+    scenario: str
+    collection_pk: int
+    planner_org_id: int
+    speed: float
+    started_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseReleaseRecord:
+    """An exercise inject released at ``released_at`` (real µs) as these objects."""
+
+    run_id: str
+    inject_id: str
+    released_at: int
+    object_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseAckRecord:
+    """A participant's (first) acknowledgement of an exercise inject."""
+
+    run_id: str
+    inject_id: str
+    org_id: int
+    at: int
+
+
 class ReadTx(Protocol):
     """Reads inside one consistent transaction."""
 
@@ -480,6 +561,21 @@ class ReadTx(Protocol):
     ) -> list[GrantRecord]:
         """Grants (active or not) matching every filter that is not None."""
         ...
+
+    # --- federation
+    def partners(self) -> list[PartnerRecord]: ...
+    def partner(self, name: str) -> PartnerRecord | None: ...
+    def partner_syncs(self, partner_id: int) -> list[PartnerSyncRecord]: ...
+
+    def provenance(self, collection_pk: int, stix_ids: Iterable[str]) -> dict[tuple[str, int], str]:
+        """(stix id, version) → the partner each pulled version of ``stix_ids`` came from."""
+        ...
+
+    # --- exercises
+    def exercise_run(self, run_id: str) -> ExerciseRunRecord | None: ...
+    def exercise_runs(self) -> list[ExerciseRunRecord]: ...
+    def exercise_releases(self, run_id: str) -> list[ExerciseReleaseRecord]: ...
+    def exercise_acks(self, run_id: str) -> list[ExerciseAckRecord]: ...
 
 
 class WriteTx(ReadTx, Protocol):
@@ -618,6 +714,44 @@ class WriteTx(ReadTx, Protocol):
         ...
 
     def finish_attest_reminder(self, attestation_id: str, threshold: int, detail: str) -> None: ...
+
+    # --- federation
+    def add_partner(self, record: PartnerRecord) -> int:
+        """Insert a partner (``record.id`` ignored); return its id. ``Conflict`` if the name
+        is taken."""
+        ...
+
+    def delete_partner(self, partner_id: int) -> None: ...
+    def save_partner_sync(self, record: PartnerSyncRecord) -> None:
+        """Insert or replace the state of (partner, direction)."""
+        ...
+
+    def add_provenance(
+        self, collection_pk: int, versions: Iterable[tuple[str, int]], partner: str, at: int
+    ) -> None:
+        """Record that these (stix id, version) came from ``partner``; a version already
+        recorded keeps its first partner."""
+        ...
+
+    # --- exercises
+    def add_exercise_run(self, record: ExerciseRunRecord) -> None: ...
+    def add_exercise_release(self, record: ExerciseReleaseRecord) -> bool:
+        """Record a release; False (and nothing written) if the inject was released."""
+        ...
+
+    def add_exercise_ack(self, record: ExerciseAckRecord) -> bool:
+        """Record an acknowledgement; False if the participant had acknowledged it."""
+        ...
+
+    def delete_exercise_run(self, run_id: str) -> None:
+        """Delete the run with its releases and acknowledgements (exercise tables only)."""
+        ...
+
+    def delete_collection(self, collection_pk: int) -> int:
+        """Delete a collection with every object version in it (and their index rows),
+        the statuses and queued submissions that name it; return the versions deleted
+        (used to remove exercise collections)."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -59,11 +59,12 @@ def record(
 
     Each indicator must be one the reporter may read (``NotFound`` otherwise: an unreadable
     id and an unknown one look the same). A sighting of an exercise indicator goes into its
-    exercise collection (``reading.is_exercise``), never among real intelligence. Without ``tlp``/``scope`` a sighting copies its
-    indicator's, naming the indicator's attributed submitter too (``_readers_of``). Raises
-    ``InvalidInput`` for no reports, too many, a bad count, or a target that is no STIX
-    domain object (a sighting of a relationship is not STIX). Only sightings the status
-    lists as stored are returned."""
+    exercise collection (``reading.is_exercise``), never among real intelligence. Without
+    ``tlp``/``scope`` a sighting copies its indicator's, naming the indicator's attributed
+    submitter too (``_readers_of``). Raises ``InvalidInput`` for no reports, too many, a bad
+    count, a target that is no STIX domain object (a sighting of a relationship is not
+    STIX), or exercise and real indicators in one call. Only sightings the status lists as
+    stored are returned."""
     if not reports:
         raise InvalidInput("no sightings to report")
     if len(reports) > MAX_REPORTS:

@@ -49,6 +49,9 @@ from shieldwall.services.ports import (
     DeliveryRecord,
     DraftRecord,
     EvidenceRecord,
+    ExerciseAckRecord,  # exercises
+    ExerciseReleaseRecord,  # exercises
+    ExerciseRunRecord,  # exercises
     ExistingVersion,
     GrantRecord,
     GroupRecord,
@@ -56,6 +59,8 @@ from shieldwall.services.ports import (
     KeyRecord,
     NewObject,
     ObjectRow,
+    PartnerRecord,
+    PartnerSyncRecord,
     StatusRecord,
     TemplateRecord,
     TokenEpoch,
@@ -77,6 +82,9 @@ from shieldwall.storage.schema import (
     attestations,
     audit_log,
     collections,
+    exercise_acks,  # exercises
+    exercise_releases,  # exercises
+    exercise_runs,  # exercises
     group_members,
     hub_settings,
     indicator_confirmations,
@@ -87,6 +95,9 @@ from shieldwall.storage.schema import (
     observables,
     org_assets,
     organisations,
+    partner_provenance,
+    partner_sync,
+    partners,
     report_drafts,
     sealed_submitters,
     sharing_groups,
@@ -1629,3 +1640,225 @@ class SqlTx:
             )
             .values(detail=detail[:500])
         )
+
+    # --- federation ------------------------------------------------------------------
+
+    @staticmethod
+    def _partner(row: Any) -> PartnerRecord:
+        return PartnerRecord(
+            id=row.id,
+            name=row.name,
+            api_root=row.api_root,
+            remote_collection=row.remote_collection,
+            local_collection=row.local_collection,
+            direction=row.direction,
+            auth_kind=row.auth_kind,
+            username=row.username,
+            secret=row.secret,
+            types=tuple(row.types.split()),
+            account_org_id=row.account_org_id,
+            enabled=bool(row.enabled),
+            created_at=row.created_at,
+        )
+
+    def partners(self) -> list[PartnerRecord]:
+        rows = self.connection.execute(select(partners).order_by(partners.c.name))
+        return [self._partner(row) for row in rows]
+
+    def partner(self, name: str) -> PartnerRecord | None:
+        row = self.connection.execute(select(partners).where(partners.c.name == name)).first()
+        return None if row is None else self._partner(row)
+
+    def partner_syncs(self, partner_id: int) -> list[PartnerSyncRecord]:
+        rows = self.connection.execute(
+            select(partner_sync)
+            .where(partner_sync.c.partner_id == partner_id)
+            .order_by(partner_sync.c.direction)
+        )
+        return [PartnerSyncRecord(**row._asdict()) for row in rows]
+
+    def provenance(self, collection_pk: int, stix_ids: Iterable[str]) -> dict[tuple[str, int], str]:
+        found: dict[tuple[str, int], str] = {}
+        for chunk in _chunks(sorted(set(stix_ids))):
+            rows = self.connection.execute(
+                select(
+                    partner_provenance.c.stix_id,
+                    partner_provenance.c.version,
+                    partner_provenance.c.partner,
+                ).where(
+                    partner_provenance.c.collection_pk == collection_pk,
+                    partner_provenance.c.stix_id.in_(chunk),
+                )
+            )
+            found.update({(row.stix_id, row.version): row.partner for row in rows})
+        return found
+
+    def add_partner(self, record: PartnerRecord) -> int:
+        try:
+            with self.connection.begin_nested():
+                result = self.connection.execute(
+                    insert(partners).values(
+                        name=record.name,
+                        api_root=record.api_root,
+                        remote_collection=record.remote_collection,
+                        local_collection=record.local_collection,
+                        direction=record.direction,
+                        auth_kind=record.auth_kind,
+                        username=record.username,
+                        secret=record.secret,
+                        types=" ".join(record.types),
+                        account_org_id=record.account_org_id,
+                        enabled=record.enabled,
+                        created_at=record.created_at,
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"a partner named {record.name!r} already exists") from None
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def delete_partner(self, partner_id: int) -> None:
+        self.connection.execute(delete(partner_sync).where(partner_sync.c.partner_id == partner_id))
+        self.connection.execute(delete(partners).where(partners.c.id == partner_id))
+
+    def save_partner_sync(self, record: PartnerSyncRecord) -> None:
+        self.connection.execute(
+            delete(partner_sync).where(
+                partner_sync.c.partner_id == record.partner_id,
+                partner_sync.c.direction == record.direction,
+            )
+        )
+        self.connection.execute(
+            insert(partner_sync).values(
+                partner_id=record.partner_id,
+                direction=record.direction,
+                remote_after=record.remote_after,
+                local_date=record.local_date,
+                local_seq=record.local_seq,
+                transferred=record.transferred,
+                refused=record.refused,
+                last_attempt_at=record.last_attempt_at,
+                last_success_at=record.last_success_at,
+                last_error=None if record.last_error is None else record.last_error[:500],
+                failures=record.failures,
+                next_attempt_at=record.next_attempt_at,
+            )
+        )
+
+    def add_provenance(
+        self, collection_pk: int, versions: Iterable[tuple[str, int]], partner: str, at: int
+    ) -> None:
+        for stix_id, version in sorted(set(versions)):
+            self._insert_ignoring_duplicates(
+                partner_provenance,
+                {
+                    "collection_pk": collection_pk,
+                    "stix_id": stix_id,
+                    "version": version,
+                    "partner": partner,
+                    "received_at": at,
+                },
+            )
+
+    # --- exercises -------------------------------------------------------------------
+
+    def exercise_run(self, run_id: str) -> ExerciseRunRecord | None:
+        row = self.connection.execute(
+            select(exercise_runs).where(exercise_runs.c.run_id == run_id)
+        ).first()
+        return None if row is None else self._exercise_run(row)
+
+    @staticmethod
+    def _exercise_run(row: Any) -> ExerciseRunRecord:
+        return ExerciseRunRecord(
+            row.run_id,
+            row.name,
+            row.scenario,
+            row.collection_pk,
+            row.planner_org_id,
+            float(row.speed),
+            row.started_at,
+        )
+
+    def exercise_runs(self) -> list[ExerciseRunRecord]:
+        rows = self.connection.execute(
+            select(exercise_runs).order_by(exercise_runs.c.started_at, exercise_runs.c.run_id)
+        )
+        return [self._exercise_run(row) for row in rows]
+
+    def exercise_releases(self, run_id: str) -> list[ExerciseReleaseRecord]:
+        rows = self.connection.execute(
+            select(exercise_releases)
+            .where(exercise_releases.c.run_id == run_id)
+            .order_by(exercise_releases.c.released_at, exercise_releases.c.inject_id)
+        )
+        return [
+            ExerciseReleaseRecord(r.run_id, r.inject_id, r.released_at, tuple(r.object_ids.split()))
+            for r in rows
+        ]
+
+    def exercise_acks(self, run_id: str) -> list[ExerciseAckRecord]:
+        rows = self.connection.execute(
+            select(exercise_acks)
+            .where(exercise_acks.c.run_id == run_id)
+            .order_by(exercise_acks.c.at, exercise_acks.c.org_id)
+        )
+        return [ExerciseAckRecord(r.run_id, r.inject_id, r.org_id, r.at) for r in rows]
+
+    def add_exercise_run(self, record: ExerciseRunRecord) -> None:
+        self.connection.execute(
+            insert(exercise_runs).values(
+                run_id=record.run_id,
+                name=record.name[:300],
+                scenario=record.scenario,
+                collection_pk=record.collection_pk,
+                planner_org_id=record.planner_org_id,
+                speed=record.speed,
+                started_at=record.started_at,
+            )
+        )
+
+    def add_exercise_release(self, record: ExerciseReleaseRecord) -> bool:
+        if self.is_sqlite:
+            statement: Any = sqlite_insert(exercise_releases)
+        else:
+            statement = postgresql_insert(exercise_releases)
+        result = self.connection.execute(
+            statement.values(
+                run_id=record.run_id,
+                inject_id=record.inject_id,
+                released_at=record.released_at,
+                object_ids=" ".join(record.object_ids),
+            ).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)
+
+    def add_exercise_ack(self, record: ExerciseAckRecord) -> bool:
+        if self.is_sqlite:
+            statement: Any = sqlite_insert(exercise_acks)
+        else:
+            statement = postgresql_insert(exercise_acks)
+        result = self.connection.execute(
+            statement.values(
+                run_id=record.run_id, inject_id=record.inject_id, org_id=record.org_id, at=record.at
+            ).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)
+
+    def delete_exercise_run(self, run_id: str) -> None:
+        for table in (exercise_acks, exercise_releases, exercise_runs):
+            self.connection.execute(delete(table).where(table.c.run_id == run_id))
+
+    def delete_collection(self, collection_pk: int) -> int:
+        seqs = [
+            int(seq)
+            for seq in self.connection.execute(
+                select(objects.c.seq).where(objects.c.collection_pk == collection_pk)
+            ).scalars()
+        ]
+        self.delete_objects(seqs)
+        for table in (statuses, anonymous_submissions, partner_provenance):
+            self.connection.execute(delete(table).where(table.c.collection_pk == collection_pk))
+        self.connection.execute(delete(collections).where(collections.c.id == collection_pk))
+        return len(seqs)

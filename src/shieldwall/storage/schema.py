@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,  # exercises: speed
     ForeignKey,
     Index,
     Integer,
@@ -532,4 +533,101 @@ attest_reminders = Table(
     Column("threshold_days", Integer, primary_key=True),
     Column("at", BigInteger, nullable=False),
     Column("detail", String(500), nullable=False),
+)
+
+# --- federation (docs/federation.md) ------------------------------------------------------
+
+# Partner hubs. ``secret`` is the API key or Basic password used *to call the partner*: it
+# must be usable, so it is stored as given (like webhook secrets) and never listed again.
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("api_root", String(2000), nullable=False),
+    Column("remote_collection", String(300), nullable=False),
+    Column("local_collection", String(300), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("auth_kind", String(8), nullable=False),
+    Column("username", String(200), nullable=True),
+    Column("secret", Text, nullable=True),
+    Column("types", Text, nullable=False),
+    Column("account_org_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# One row per partner and direction (pull, push): the watermark and the status view.
+partner_sync = Table(
+    "partner_sync",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("remote_after", String(40), nullable=True),
+    Column("local_date", BigInteger, nullable=True),
+    Column("local_seq", BigInteger, nullable=True),
+    Column("transferred", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("last_attempt_at", BigInteger, nullable=True),
+    Column("last_success_at", BigInteger, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=True),
+)
+
+# Which partner an object version came from (pull); kept when the partner is removed.
+partner_provenance = Table(
+    "partner_provenance",
+    metadata,
+    Column("collection_pk", Integer, ForeignKey("collections.id"), primary_key=True),
+    Column("stix_id", String(300), primary_key=True),
+    Column("version", BigInteger, primary_key=True),
+    Column("partner", String(100), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+
+# --- exercises (docs/exercises.md) ----------------------------------------------------------
+
+# One exercise run: its scenario (the YAML as given), its own collection (alias
+# ``exercise-<run id>``), the planner, the clock speed and the real start time.
+exercise_runs = Table(
+    "exercise_runs",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("scenario", Text, nullable=False),
+    Column("collection_pk", Integer, ForeignKey("collections.id"), nullable=False),
+    Column("planner_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("speed", Float, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+)
+
+# An inject released: when (real time) and the ids of the objects it became.
+exercise_releases = Table(
+    "exercise_releases",
+    metadata,
+    Column(
+        "run_id",
+        String(40),
+        ForeignKey("exercise_runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("inject_id", String(64), primary_key=True),
+    Column("released_at", BigInteger, nullable=False),
+    Column("object_ids", Text, nullable=False),
+)
+
+# A participant's acknowledgement of an inject (the first one counts).
+exercise_acks = Table(
+    "exercise_acks",
+    metadata,
+    Column(
+        "run_id",
+        String(40),
+        ForeignKey("exercise_runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("inject_id", String(64), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("at", BigInteger, nullable=False),
 )

@@ -12,12 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from shieldwall import __version__
-from shieldwall.services import anonymity, attestations, delivery
+from shieldwall.services import anonymity, attestations, delivery, federation
 from shieldwall.services.context import Hub
 from shieldwall.web.api.alerts import router as alerts_router
 from shieldwall.web.api.anonymity import router as anonymity_router
 from shieldwall.web.api.attestations import router as attestations_router
+from shieldwall.web.api.exercises import router as exercises_router  # exercises
 from shieldwall.web.api.exports import router as exports_router
+from shieldwall.web.api.federation import router as federation_router
 from shieldwall.web.api.intel import router as intel_router
 from shieldwall.web.api.lookup import router as lookup_router
 from shieldwall.web.api.reports import router as reports_router
@@ -82,11 +84,21 @@ def _lifespan(hub: Hub) -> Callable[[FastAPI], AbstractAsyncContextManager[None]
                 except Exception:  # the loop must survive a database hiccup
                     log.exception("attestation reminders failed")
 
+        async def federate() -> None:  # partner hubs (docs/federation.md)
+            while True:
+                await asyncio.sleep(hub.config.federation.sync_interval_seconds)
+                try:
+                    await run_in_threadpool(federation.sync_due, hub)
+                except Exception:  # the loop must survive a database hiccup
+                    log.exception("federation pass failed")
+
         tasks = [asyncio.create_task(loop())]
         if hub.config.alerts.delivery_interval_seconds > 0:
             tasks.append(asyncio.create_task(deliver()))
         if hub.config.attestations.reminder_interval_seconds > 0:
             tasks.append(asyncio.create_task(remind()))
+        if hub.config.federation.sync_interval_seconds > 0:
+            tasks.append(asyncio.create_task(federate()))
         try:
             yield
         finally:
@@ -124,6 +136,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(attestations_router)
     app.include_router(exports_router)
+    app.include_router(federation_router)
+    app.include_router(exercises_router)  # exercises
     app.include_router(health_router)
 
     @app.get("/", include_in_schema=False)
