@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from shieldwall.domain.errors import Forbidden, InvalidInput
+from shieldwall.domain.indicators import Matchable, matchable
 from shieldwall.domain.observables import object_items
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.scoring import Score, score
@@ -96,6 +97,26 @@ def score_of(
         false_positives=summary.false_positives,
         last_seen=summary.last_seen,
     )
+
+
+def standing(
+    hub: Hub,
+    obj: Mapping[str, object],
+    summary: SightingSummary | None,
+    at: int,
+    *,
+    warned: bool,
+    confirmed: set[str],
+    items: list[str] | None = None,
+) -> tuple[Matchable, Score] | None:
+    """Whether an indicator can be matched at all, and its score: None when it is revoked,
+    has no STIX pattern, or was flagged for a warning-listed value (``warned``) and is not in
+    ``confirmed``; else its matching terms and its score at ``at`` (which may still say
+    expired: by decay or ``valid_until``). Matching, lookup and exports decide with this."""
+    terms = matchable(obj)
+    if terms is None or (warned and terms.stix_id not in confirmed):
+        return None
+    return terms, score_of(hub, obj, summary, at, items)
 
 
 def warned(hub: Hub, seqs: Iterable[int]) -> set[int]:

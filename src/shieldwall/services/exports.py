@@ -24,7 +24,6 @@ import orjson
 from shieldwall.domain import exports
 from shieldwall.domain.errors import NotFound
 from shieldwall.domain.exports import ExportedIndicator, FeedReport, MispFeed
-from shieldwall.domain.indicators import matchable
 from shieldwall.domain.misp.common import stable_id
 from shieldwall.domain.observables import object_items
 from shieldwall.domain.organisations import Organisation
@@ -72,12 +71,19 @@ def indicators(hub: Hub, reader: Organisation, filters: Filters) -> list[Exporte
     for stix_id in sorted(newest):
         item = newest[stix_id]
         obj = orjson.loads(item.body)
-        if matchable(obj) is None:  # revoked, or not a STIX pattern
-            continue
-        if item.row.seq in warned and stix_id not in confirmed:
-            continue
         items = object_items(obj)
-        scored = assessment.score_of(hub, obj, figures.get(stix_id), now, items)
+        standing = assessment.standing(
+            hub,
+            obj,
+            figures.get(stix_id),
+            now,
+            warned=item.row.seq in warned,
+            confirmed=confirmed,
+            items=items,
+        )
+        if standing is None:  # revoked, not a STIX pattern, or warning-listed and unconfirmed
+            continue
+        scored = standing[1]
         if scored.expired and not filters.include_expired:
             continue
         if filters.min_score is not None and scored.value < filters.min_score:

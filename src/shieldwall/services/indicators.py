@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 
-from shieldwall.domain.indicators import matchable
 from shieldwall.domain.matching import Matcher
 from shieldwall.domain.organisations import Organisation
 from shieldwall.domain.policy import reader_filter
@@ -35,12 +34,17 @@ def _indicator(
     ``valid_until`` or score), flagged on ingest for a warning-listed value and not
     confirmed, or has no STIX pattern."""
     obj = orjson.loads(served.body)
-    terms = matchable(obj)
-    if terms is None or (warned and terms.stix_id not in current.confirmed):
+    found = assessment.standing(
+        hub,
+        obj,
+        current.sightings.get(served.row.stix_id),
+        now,
+        warned=warned,
+        confirmed=current.confirmed,
+    )
+    if found is None or found[1].expired:
         return None
-    scored = assessment.score_of(hub, obj, current.sightings.get(terms.stix_id), now)
-    if scored.expired:
-        return None
+    terms, scored = found
     return Indicator(
         terms.stix_id,
         terms.pattern,
