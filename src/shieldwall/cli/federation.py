@@ -78,6 +78,26 @@ def remove(
     out.print(f"Partner {name} removed.", highlight=False)
 
 
+@app.command("enable")
+def enable(
+    name: Annotated[str, typer.Argument(help="The partner's name")],
+    database: DatabaseOption = None,
+) -> None:
+    """Resume passes with a partner (from its watermarks)."""
+    run(database, lambda hub: federation.enable_partner(hub, None, name, True))
+    out.print(f"Partner {name} enabled.", highlight=False)
+
+
+@app.command("disable")
+def disable(
+    name: Annotated[str, typer.Argument(help="The partner's name")],
+    database: DatabaseOption = None,
+) -> None:
+    """Stop passes with a partner, keeping its settings and watermarks."""
+    run(database, lambda hub: federation.enable_partner(hub, None, name, False))
+    out.print(f"Partner {name} disabled.", highlight=False)
+
+
 def _rows(views: list[PartnerView]) -> Table:
     table = Table()
     for column in (

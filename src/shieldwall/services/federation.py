@@ -215,6 +215,19 @@ def remove_partner(hub: Hub, actor: Organisation | None, name: str) -> None:
         audit.record(tx, hub.clock.now(), who, "partner.remove", {"partner": name})
 
 
+def enable_partner(hub: Hub, actor: Organisation | None, name: str, enabled: bool) -> None:
+    """Switch a partner's passes on or off (a disabled partner keeps its watermarks and is
+    skipped by the background loop and ``sync`` of all partners). ``NotFound``."""
+    who = _require_operator(actor)
+    with hub.store.write() as tx:
+        record = tx.partner(name)
+        if record is None:
+            raise NotFound(f"no partner named {name!r}")
+        tx.set_partner_enabled(record.id, enabled)
+        action = "partner.enable" if enabled else "partner.disable"
+        audit.record(tx, hub.clock.now(), who, action, {"partner": name})
+
+
 def _view(tx: ReadTx, record: PartnerRecord) -> PartnerView:
     account = tx.organisation(record.account_org_id) if record.account_org_id else None
     return PartnerView(

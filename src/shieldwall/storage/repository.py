@@ -1718,6 +1718,11 @@ class SqlTx:
         assert key is not None
         return int(key[0])
 
+    def set_partner_enabled(self, partner_id: int, enabled: bool) -> None:
+        self.connection.execute(
+            update(partners).where(partners.c.id == partner_id).values(enabled=enabled)
+        )
+
     def delete_partner(self, partner_id: int) -> None:
         self.connection.execute(delete(partner_sync).where(partner_sync.c.partner_id == partner_id))
         self.connection.execute(delete(partners).where(partners.c.id == partner_id))

@@ -125,6 +125,18 @@ def remove_partner(request: Request, caller: Caller, name: str) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/{name}/enable", summary="Resume passes with a partner (operators)")
+def enable_partner(request: Request, caller: Caller, name: str) -> Response:
+    federation.enable_partner(hub_of(request), caller, name, True)
+    return json_response(partner_json(federation.partner(hub_of(request), caller, name)))
+
+
+@router.post("/{name}/disable", summary="Stop passes with a partner, keeping it (operators)")
+def disable_partner(request: Request, caller: Caller, name: str) -> Response:
+    federation.enable_partner(hub_of(request), caller, name, False)
+    return json_response(partner_json(federation.partner(hub_of(request), caller, name)))
+
+
 @router.post("/{name}/sync", summary="Run one pass with a partner now (operators)")
 def sync_partner(request: Request, caller: Caller, name: str) -> Response:
     """Runs the pass even while the partner is backing off; failures are in the answer."""
