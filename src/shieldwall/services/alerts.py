@@ -49,24 +49,18 @@ from shieldwall.domain.errors import (
 )
 from shieldwall.domain.leaks import Leak, Victim, find_leaks, victim_assets
 from shieldwall.domain.organisations import Organisation, Role
-from shieldwall.domain.policy import AccessLabel, audience_keys
-from shieldwall.domain.queries import ObjectQuery, VersionFilter
-from shieldwall.domain.scope import COMMUNITY, SCOPE_EXTENSION_ID, Scope, scope_of
+from shieldwall.domain.policy import AccessLabel
+from shieldwall.domain.queries import ObjectQuery
+from shieldwall.domain.scope import Scope, scope_of
 from shieldwall.domain.stix_validation import validate_object
-from shieldwall.domain.tlp import TLP2_MARKING_IDS, Tlp
-from shieldwall.services import audit, ingest, reading, submission
-from shieldwall.services.admin import (
-    ANONYMOUS_IDENTITY_SETTING,
-    DEFAULT_COLLECTION_ALIAS,
-    HUB_IDENTITY_SETTING,
-)
+from shieldwall.domain.tlp import Tlp
+from shieldwall.services import audit, collections, ingest, reading, submission
 from shieldwall.services.context import Hub
 from shieldwall.services.ports import (
     AckRecord,
     AlertRecord,
     CollectionRecord,
     DeliveryRecord,
-    NewObject,
     ReadTx,
     StatusRecord,
 )
@@ -146,28 +140,22 @@ class InboxItem:
 
 def ensure_collection(hub: Hub, reader: Organisation) -> CollectionRecord:
     """The ``alerts`` collection, created on first use (read by members, written only
-    through this module) with the hub objects every collection carries: the TLP marking
-    definitions, the scope extension definition and the identities, read through
-    ``services.reading`` as ``reader`` sees them in the default collection (all TLP:CLEAR
-    for the whole community)."""
+    through this module) with the hub objects every collection carries
+    (``services.collections``)."""
     with hub.store.read() as tx:
         found = tx.collection(ALERTS_COLLECTION)
         if found is not None:
             return found
-        wanted = {*TLP2_MARKING_IDS.values(), SCOPE_EXTENSION_ID}
-        wanted |= {
-            tx.setting(HUB_IDENTITY_SETTING) or "",
-            tx.setting(ANONYMOUS_IDENTITY_SETTING) or "",
-        }
-        wanted |= {o.identity_id for o in tx.organisations()}
-    rows = _hub_objects(hub, reader, sorted(wanted - {""}))
+    rows = collections.carried_objects(hub, reader)
     with hub.store.write() as tx:
         tx.lock_named("alerts-collection")
         found = tx.collection(ALERTS_COLLECTION)
         if found is not None:
             return found
-        created = tx.add_collection(
-            hub.ids.uuid4(),
+        return collections.add_carrying(
+            tx,
+            hub,
+            rows,
             "Government alerts",
             "Victim notifications and advisories from government partners. Read-only over"
             " TAXII: alerts are sent with shieldwall alerts or /api/v1/alerts.",
@@ -175,41 +163,6 @@ def ensure_collection(hub: Hub, reader: Organisation) -> CollectionRecord:
             members_can_read=True,
             members_can_write=False,
         )
-        if rows:
-            last = tx.lock_collection(created.pk)
-            date_added = max(hub.clock.now(), last + 1)
-            tx.insert_objects(created.pk, date_added, rows)
-            tx.set_last_date_added(created.pk, date_added)
-        return created
-
-
-def _hub_objects(hub: Hub, reader: Organisation, ids: list[str]) -> list[NewObject]:
-    """The hub's own objects among ``ids`` in the default collection, ready to publish
-    again (hub-owned, TLP:CLEAR, community)."""
-    audience = audience_keys(AccessLabel(Tlp.CLEAR, COMMUNITY, None))
-    every = VersionFilter(last=False, all=True)
-    rows: list[NewObject] = []
-    for start in range(0, len(ids), _READ_CHUNK):
-        query = ObjectQuery(ids=frozenset(ids[start : start + _READ_CHUNK]), versions=every)
-        query = replace(query, limit=10_000)
-        page = reading.list_objects(hub, reader, DEFAULT_COLLECTION_ALIAS, query)
-        for served in page.items:
-            row = served.row
-            if row.submitter_org_id is None and row.tlp == int(Tlp.CLEAR):
-                rows.append(
-                    NewObject(
-                        row.stix_id,
-                        row.stix_type,
-                        row.spec_version,
-                        row.version,
-                        row.tlp,
-                        audience,
-                        None,
-                        served.body,
-                        row.refs,
-                    )
-                )
-    return rows
 
 
 # --- reading alerts through the policy ------------------------------------------------

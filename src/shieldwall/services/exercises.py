@@ -52,12 +52,9 @@ from shieldwall.domain.exercises import (
 )
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.queries import Cursor, ObjectQuery
-from shieldwall.domain.scope import SCOPE_EXTENSION_ID, make_scope
+from shieldwall.domain.scope import make_scope
 from shieldwall.domain.timestamps import format_stix_timestamp, format_timestamp
-from shieldwall.domain.tlp import TLP2_MARKING_IDS
-from shieldwall.services import audit, ingest, reading, submission
-from shieldwall.services.admin import ANONYMOUS_IDENTITY_SETTING, HUB_IDENTITY_SETTING
-from shieldwall.services.alerts import _hub_objects
+from shieldwall.services import audit, collections, ingest, reading, submission
 from shieldwall.services.context import Hub
 from shieldwall.services.ports import (
     CollectionRecord,
@@ -159,19 +156,14 @@ def start(hub: Hub, text: str, speed: float, actor: str = "cli") -> Run:
     scenario = validate(hub, text)
     planner = _organisations(hub)[scenario.planner]
     run_id = hub.ids.uuid4().replace("-", "")[:8]
-    with hub.store.read() as tx:
-        wanted = {*TLP2_MARKING_IDS.values(), SCOPE_EXTENSION_ID}
-        wanted |= {
-            tx.setting(HUB_IDENTITY_SETTING) or "",
-            tx.setting(ANONYMOUS_IDENTITY_SETTING) or "",
-        }
-        wanted |= {o.identity_id for o in tx.organisations()}
-    rows = _hub_objects(hub, planner, sorted(wanted - {""}))
+    rows = collections.carried_objects(hub, planner)
     now = hub.clock.now()
     alias = f"{reading.EXERCISE_PREFIX}-{run_id}"
     with hub.store.write() as tx:
-        collection = tx.add_collection(
-            hub.ids.uuid4(),
+        collection = collections.add_carrying(
+            tx,
+            hub,
+            rows,
             f"{watermark(run_id)} {scenario.name}"[:300],
             f"EXERCISE — SIMULATED, NOT REAL INTELLIGENCE. Exercise run {run_id}: injects and"
             " participants' responses. Never matched, exported, federated or counted.",
@@ -179,11 +171,6 @@ def start(hub: Hub, text: str, speed: float, actor: str = "cli") -> Run:
             members_can_read=True,
             members_can_write=True,
         )
-        if rows:
-            last = tx.lock_collection(collection.pk)
-            date_added = max(now, last + 1)
-            tx.insert_objects(collection.pk, date_added, rows)
-            tx.set_last_date_added(collection.pk, date_added)
         record = ExerciseRunRecord(
             run_id, scenario.name, text, collection.pk, planner.id, float(speed), now
         )
