@@ -27,10 +27,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Column, MetaData, create_engine, select
+from sqlalchemy import MetaData
 from typer.testing import CliRunner, Result
 
 from conftest import LiveServer, start_server, stop_server
+from db_dump import Row, references, tokens
+from db_dump import dump as dump_all
 from shieldwall.bootstrap import build_hub
 from shieldwall.cli.main import app
 from shieldwall.services import admin
@@ -43,7 +45,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("anonymity-unlinkability
 TAXII = "application/taxii+json;version=2.1"
 REDACTED = "[REDACTED]"
 DAY = 86_400_000_000
-IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:\-]{16,}$")
 NON_MIDNIGHT = re.compile(r"\d{4}-\d\d-\d\dT(?!00:00:00(?:\.0+)?Z)\d\d:\d\d:\d\d")
 
 
@@ -488,45 +489,13 @@ def test_scrubbed_before_sending_attacker_indicators_kept(scenario: Scenario) ->
 # -------------------------------------------------------------------- the database
 
 
-@dataclass
-class Row:
-    table: str
-    values: dict[str, Any]
-
-
 def dump(database: str) -> tuple[MetaData, list[Row]]:
     """Every row of every table, whatever tables exist."""
-    engine = create_engine(database)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    rows: list[Row] = []
-    with engine.connect() as connection:
-        for table in metadata.sorted_tables:
-            for record in connection.execute(select(table)):
-                rows.append(Row(table.name, dict(record._mapping)))
-    engine.dispose()
+    metadata, rows = dump_all(database)
     assert {"objects", "organisations", "anonymous_submissions", "spent_tokens"} <= set(
         metadata.tables
     )
     return metadata, rows
-
-
-def _references(column: Column[Any], table: str, column_name: str) -> bool:
-    """Whether ``column`` holds an ``table.column_name`` value (by foreign key or name)."""
-    if any(
-        fk.column.table.name == table and fk.column.name == column_name
-        for fk in column.foreign_keys
-    ):
-        return True
-    if column.table.name == table and column.name == column_name:
-        return True
-    return table == "organisations" and column.name.endswith("org_id")
-
-
-def _tokens(value: object) -> set[str]:
-    return (
-        {t for t in str(value).split() if IDENTIFIER.match(t)} if isinstance(value, str) else set()
-    )
 
 
 def _marks(
@@ -548,7 +517,7 @@ def _marks(
             if (
                 isinstance(value, int)
                 and value in values
-                and _references(table.columns[name], target_table, target_column)
+                and references(table.columns[name], target_table, target_column)
             ):
                 found.add(label)
     return found
@@ -592,10 +561,10 @@ def find_links(database: str, scenario: Scenario) -> list[str]:
     # a join away from naming it. (Rows of one table share structure, e.g. the audit hash
     # chain, not identity, so only other tables count.)
     for row, linked in identifying:
-        mine = set().union(*(_tokens(v) for v in row.values.values()))
+        mine = set().union(*(tokens(v) for v in row.values.values()))
         for other in carrying:
             if other.table != row.table:
-                shared = mine & set().union(*(_tokens(v) for v in other.values.values()))
+                shared = mine & set().union(*(tokens(v) for v in other.values.values()))
                 shared -= scenario.published
                 if shared:
                     problems.append(

@@ -32,11 +32,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Column, MetaData, create_engine, select
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Collection, Server, as_pages
 
 from conftest import LiveServer, cli, start_server, stop_server
+from db_dump import Row, dump, references, tokens
 from shieldwall.bootstrap import build_hub
 from shieldwall.services import admin
 from shieldwall.services.admin import ANONYMOUS_IDENTITY_SETTING
@@ -47,7 +47,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("intel-e2e")]
 
 SIGHTING_EXTENSION = "extension-definition--0b3a8a57-3f5c-4d38-9d54-5f0d6c1d2e71"
 SIGHTING_ID = re.compile(r"Reported (?:sighting|false-positive report) (sighting--\S+) of (\S+)")
-IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:\-]{16,}$")
 RUN = secrets.randbelow(200) + 20  # a second octet of our own: values unique to this run
 
 
@@ -514,43 +513,6 @@ def test_anonymous_sighter_appears_in_no_answer(anonymity_hub: AnonymityHub, hom
 # ---- unlinkable: a blind token, a batch, and nothing in the database links it back
 
 
-@dataclass
-class Row:
-    table: str
-    values: dict[str, Any]
-
-
-def dump(database: str) -> tuple[MetaData, list[Row]]:
-    """Every row of every table (reflected: tables added later are checked too)."""
-    engine = create_engine(database)
-    metadata = MetaData()
-    metadata.reflect(engine)
-    rows: list[Row] = []
-    with engine.connect() as connection:
-        for table in metadata.sorted_tables:
-            for record in connection.execute(select(table)):
-                rows.append(Row(table.name, dict(record._mapping)))
-    engine.dispose()
-    return metadata, rows
-
-
-def _references(column: Column[Any], table: str, column_name: str) -> bool:
-    if any(
-        fk.column.table.name == table and fk.column.name == column_name
-        for fk in column.foreign_keys
-    ):
-        return True
-    if column.table.name == table and column.name == column_name:
-        return True
-    return table == "organisations" and column.name.endswith("org_id")
-
-
-def _tokens(value: object) -> set[str]:
-    if not isinstance(value, str):
-        return set()
-    return {t for t in value.split() if IDENTIFIER.match(t)}
-
-
 def links_to(database: str, member: Member, published: set[str], public: set[str]) -> list[str]:
     """Rows that tie a published object to ``member``: directly (a row carrying the
     object's id or seq that also holds the member's name, identity, key or organisation
@@ -571,7 +533,7 @@ def links_to(database: str, member: Member, published: set[str], public: set[str
             if (
                 isinstance(value, int)
                 and value in seqs
-                and _references(table.columns[name], "objects", "seq")
+                and references(table.columns[name], "objects", "seq")
             ):
                 return True
         return False
@@ -587,7 +549,7 @@ def links_to(database: str, member: Member, published: set[str], public: set[str
                 isinstance(value, int)
                 and not isinstance(value, bool)
                 and value == member.org_id
-                and _references(table.columns[name], "organisations", "id")
+                and references(table.columns[name], "organisations", "id")
             ):
                 return True
         return False
@@ -599,11 +561,11 @@ def links_to(database: str, member: Member, published: set[str], public: set[str
         f"{r.table} row ties it to {member.name}: {r.values}" for r in carrying if r in identifying
     ]
     for row in identifying:
-        mine = set().union(*(_tokens(v) for v in row.values.values()))
+        mine = set().union(*(tokens(v) for v in row.values.values()))
         for other in carrying:
             if other.table == row.table:
                 continue
-            shared = mine & set().union(*(_tokens(v) for v in other.values.values()))
+            shared = mine & set().union(*(tokens(v) for v in other.values.values()))
             shared = {
                 s for s in shared - published - public if not s.startswith("marking-definition--")
             }

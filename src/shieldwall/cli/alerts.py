@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 
@@ -19,6 +18,7 @@ from shieldwall.cli.common import (
     KeyOption,
     errors,
     out,
+    print_json,
     require_hub,
     run,
 )
@@ -51,10 +51,6 @@ DescriptionFileOption = Annotated[
 
 def _client(hub: str | None, key: str | None) -> AlertsClient:
     return AlertsClient(require_hub(hub), key)
-
-
-def _print_json(body: object) -> None:
-    print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
 
 
 def _description(text: str, path: Path | None) -> str:
@@ -126,7 +122,7 @@ def notify(
         body = _content(title, _description(description, description_file), indicator, action)
         answer = _client(hub, key).notify({**body, "victim": victim})
     if as_json:
-        _print_json(answer)
+        print_json(answer)
         return
     out.print(
         f"Sent a {answer['tlp']} victim notification to {victim};"
@@ -187,7 +183,7 @@ def advisory(
         if check:
             answer = client.check_advisory(body)
             if as_json:
-                _print_json(answer)
+                print_json(answer)
             else:
                 _reach(answer["reach"])
                 if answer["leaks"]:
@@ -201,12 +197,12 @@ def advisory(
             answer = client.publish_advisory(body)
         except Unprocessable as refused:
             if as_json:
-                _print_json({"error": refused.message, "leaks": refused.details})
+                print_json({"error": refused.message, "leaks": refused.details})
             else:
                 _leaks([d for d in refused.details if isinstance(d, dict)])
             raise
     if as_json:
-        _print_json(answer)
+        print_json(answer)
         return
     out.print(
         f"Published a {answer['tlp']} advisory; {answer['deliveries_queued']} deliveries queued.",
@@ -231,7 +227,7 @@ def inbox(
     with errors():
         items = _client(hub, key).inbox(kind, unacknowledged, limit)
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Alerts ({len(items)})")
     for column in ("id", "kind", "tlp", "title", "from", "created", "acknowledged"):
@@ -264,7 +260,7 @@ def show(
     with errors():
         alert = _client(hub, key).show(alert_id)
     if as_json:
-        _print_json(alert)
+        print_json(alert)
         return
     objects: list[dict[str, Any]] = alert["objects"]
     report = objects[0] if objects else {}
@@ -328,7 +324,7 @@ def acks(
     with errors():
         figures = _client(hub, key).acknowledgements(alert_id)
     if as_json:
-        _print_json(figures)
+        print_json(figures)
         return
     out.print(
         f"Acknowledged by {figures['acknowledged']} of {figures['recipients']} recipients.",
@@ -356,7 +352,7 @@ def deliveries(
     with errors():
         items = _client(hub, key).deliveries(limit)
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Deliveries ({len(items)})")
     for column in ("alert", "channel", "status", "attempts", "last"):

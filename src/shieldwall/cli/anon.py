@@ -13,9 +13,13 @@ import typer
 from rich.table import Table
 
 from shieldwall.cli.common import (
+    CountryOption,
     DatabaseOption,
+    GroupOption,
     HubOption,
     KeyOption,
+    OrgOption,
+    SectorOption,
     errors,
     out,
     require_hub,
@@ -80,12 +84,10 @@ def submit(
         ),
     ],
     tlp: Annotated[str, typer.Option(help="TLP of the submission")] = "amber",
-    sector: Annotated[list[str] | None, typer.Option(help="Restrict to a sector")] = None,
-    country: Annotated[list[str] | None, typer.Option(help="Restrict to a country")] = None,
-    group: Annotated[list[str] | None, typer.Option(help="Restrict to a sharing group")] = None,
-    org: Annotated[
-        list[str] | None, typer.Option(help="Restrict to an organisation (identity id)")
-    ] = None,
+    sector: SectorOption = None,
+    country: CountryOption = None,
+    group: GroupOption = None,
+    org: OrgOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Send without asking")] = False,
     delay: Annotated[
         float, typer.Option(help="Wait a random 0..DELAY seconds before sending")

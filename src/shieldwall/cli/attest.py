@@ -20,6 +20,7 @@ from shieldwall.cli.common import (
     KeyOption,
     errors,
     out,
+    print_json,
     require_hub,
     run,
 )
@@ -37,10 +38,6 @@ DEFAULT_TEMPLATE = "bank-law-firm-baseline"
 
 def _client(hub: str | None, key: str | None) -> AttestationsClient:
     return AttestationsClient(require_hub(hub), key)
-
-
-def _print_json(body: object) -> None:
-    print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
 
 
 def _read_json(path: Path) -> Any:
@@ -109,7 +106,7 @@ def templates(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption
     with errors():
         items = _client(hub, key).templates()
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Templates ({len(items)})")
     for column in ("name", "version", "title", "questions"):
@@ -220,7 +217,7 @@ def list_(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption = N
     with errors():
         items = _client(hub, key).visible()
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Attestations ({len(items)})")
     for column in ("id", "firm", "template", "version", "status", "expiry"):
@@ -248,7 +245,7 @@ def show(
     with errors():
         item = _client(hub, key).show(attestation_id)
     if as_json:
-        _print_json(item)
+        print_json(item)
         return
     _show(item)
 
@@ -264,7 +261,7 @@ def history(
     with errors():
         items = _client(hub, key).history(attestation_id)
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Versions ({len(items)})")
     for column in ("version", "id", "status", "published", "expiry", "changed answers"):
@@ -303,7 +300,7 @@ def requests(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption 
     with errors():
         items = _client(hub, key).requests()
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Requests ({len(items)})")
     for column in ("id", "from", "to", "template", "status", "created", "message"):
@@ -364,7 +361,7 @@ def grants(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption = 
     with errors():
         items = _client(hub, key).grants()
     if as_json:
-        _print_json(items)
+        print_json(items)
         return
     table = Table(title=f"Grants ({len(items)})")
     for column in ("firm", "grantee", "template", "active", "granted", "revoked"):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
+import orjson
 import typer
 from rich.console import Console
 
@@ -36,6 +37,15 @@ DatabaseOption = Annotated[
         help="Database URL (default: $SHIELDWALL_DATABASE_URL, else"
         " sqlite:///shieldwall.db in the current directory)",
     ),
+]
+# The scope of a submission (member-side commands): repeatable, each optional.
+SectorOption = Annotated[list[str] | None, typer.Option("--sector", help="Restrict to a sector")]
+CountryOption = Annotated[list[str] | None, typer.Option("--country", help="Restrict to a country")]
+GroupOption = Annotated[
+    list[str] | None, typer.Option("--group", help="Restrict to a sharing group")
+]
+OrgOption = Annotated[
+    list[str] | None, typer.Option("--org", help="Restrict to an organisation (identity id)")
 ]
 EXIT_CODES: tuple[tuple[type[ShieldwallError], int], ...] = (
     (InvalidInput, 2),
@@ -87,3 +97,8 @@ def require_hub(hub: str | None) -> str:
     if not hub:
         raise InvalidInput("give the hub's URL with --hub or $SHIELDWALL_HUB")
     return hub
+
+
+def print_json(body: object) -> None:
+    """Write ``body`` to standard output as indented JSON (the ``--json`` of commands)."""
+    print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())

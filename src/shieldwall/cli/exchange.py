@@ -12,7 +12,18 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from shieldwall.cli.common import HubOption, KeyOption, err, errors, out, require_hub
+from shieldwall.cli.common import (
+    CountryOption,
+    GroupOption,
+    HubOption,
+    KeyOption,
+    OrgOption,
+    SectorOption,
+    err,
+    errors,
+    out,
+    require_hub,
+)
 from shieldwall.cli.member import scope_fields
 from shieldwall.client.exports import ExportsClient, Submitted, export_path, submit_batches
 from shieldwall.domain.errors import InvalidInput
@@ -60,10 +71,10 @@ def register(app: typer.Typer) -> None:
             list[Path], typer.Argument(help="STIX bundles, MISP events, CSV or lists")
         ],
         tlp: Annotated[str | None, typer.Option(help="TLP for every object")] = None,
-        sector: Annotated[list[str] | None, typer.Option(help="Restrict to a sector")] = None,
-        country: Annotated[list[str] | None, typer.Option(help="Restrict to a country")] = None,
-        group: Annotated[list[str] | None, typer.Option(help="Restrict to a group")] = None,
-        org: Annotated[list[str] | None, typer.Option(help="Restrict to an organisation")] = None,
+        sector: SectorOption = None,
+        country: CountryOption = None,
+        group: GroupOption = None,
+        org: OrgOption = None,
         anonymous: Annotated[
             bool,
             typer.Option(

@@ -8,12 +8,11 @@ import time
 import uuid
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.table import Table
 
 from shieldwall.cli.anon import ProxyOption, StateOption
-from shieldwall.cli.common import HubOption, KeyOption, errors, out, require_hub
+from shieldwall.cli.common import HubOption, KeyOption, errors, out, print_json, require_hub
 from shieldwall.client.hub import HubClient
 from shieldwall.client.wallet import Wallet, default_state_dir
 from shieldwall.domain.errors import InvalidInput
@@ -139,7 +138,7 @@ def indicator_show(
     with errors():
         view = HubClient(require_hub(hub), key).indicator(indicator_id)
     if as_json:
-        print(orjson.dumps(view, option=orjson.OPT_INDENT_2).decode())
+        print_json(view)
         return
     obj, score = view["object"], view["score"]
     out.print(f"[bold]{obj.get('name') or indicator_id}[/]  {view['tlp']}", highlight=False)
@@ -193,7 +192,7 @@ def related(
     with errors():
         found = HubClient(require_hub(hub), key).related(object_id)
     if as_json:
-        print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+        print_json(found)
         return
     _print_related(found["related"], found["too_common"], found["reports"])
     if not found["related"]:
@@ -205,7 +204,7 @@ def clusters(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption 
     with errors():
         found = HubClient(require_hub(hub), key).clusters()
     if as_json:
-        print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+        print_json(found)
         return
     if not found:
         out.print("No two reports you may read share an observable.")

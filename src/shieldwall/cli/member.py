@@ -9,7 +9,17 @@ import orjson
 import typer
 from rich.table import Table
 
-from shieldwall.cli.common import HubOption, KeyOption, errors, out, require_hub
+from shieldwall.cli.common import (
+    CountryOption,
+    GroupOption,
+    HubOption,
+    KeyOption,
+    OrgOption,
+    SectorOption,
+    errors,
+    out,
+    require_hub,
+)
 from shieldwall.client.hub import HubClient
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.scrub import Finding
@@ -69,10 +79,10 @@ def register(app: typer.Typer) -> None:
     def submit(
         file: Annotated[Path, typer.Argument(help="A STIX bundle (JSON)")],
         tlp: Annotated[str | None, typer.Option(help="TLP for every object")] = None,
-        sector: Annotated[list[str] | None, typer.Option(help="Restrict to a sector")] = None,
-        country: Annotated[list[str] | None, typer.Option(help="Restrict to a country")] = None,
-        group: Annotated[list[str] | None, typer.Option(help="Restrict to a group")] = None,
-        org: Annotated[list[str] | None, typer.Option(help="Restrict to an organisation")] = None,
+        sector: SectorOption = None,
+        country: CountryOption = None,
+        group: GroupOption = None,
+        org: OrgOption = None,
         anonymous: Annotated[
             bool,
             typer.Option(

@@ -7,11 +7,10 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 from rich.table import Table
 
-from shieldwall.cli.common import HubOption, KeyOption, errors, out
+from shieldwall.cli.common import HubOption, KeyOption, errors, out, print_json
 from shieldwall.client.hub import HubClient
 from shieldwall.domain.errors import InvalidInput
 from shieldwall.domain.extraction import detect_format
@@ -132,8 +131,8 @@ def extract(
             assets=fetch_assets(hub, key),
         )
     if output == "stix":
-        print(orjson.dumps(analysis.bundle, option=orjson.OPT_INDENT_2).decode())
+        print_json(analysis.bundle)
     elif output == "json":
-        print(orjson.dumps(analysis_body(analysis), option=orjson.OPT_INDENT_2).decode())
+        print_json(analysis_body(analysis))
     else:
         render_table(analysis)
