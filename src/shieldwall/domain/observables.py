@@ -164,19 +164,28 @@ def object_items(stix_object: Mapping[str, object]) -> list[str]:
     return []
 
 
+def indexed_items(obj: Mapping[str, object]) -> list[str]:
+    """The items ``obj`` is indexed by: its ``object_items``, or for ``observed-data``
+    those of its embedded ``objects``."""
+    if obj.get("type") != "observed-data":
+        return object_items(obj)
+    embedded = obj.get("objects")
+    return [
+        item
+        for sco in (embedded.values() if isinstance(embedded, Mapping) else ())
+        if isinstance(sco, Mapping)
+        for item in object_items(sco)
+    ]
+
+
+def keys_of_items(items: list[str]) -> frozenset[Key]:
+    """The index keys of these items."""
+    return frozenset(key for item in items for key in key_of_item(item))
+
+
 def keys_of(obj: Mapping[str, object]) -> frozenset[Key]:
     """Every index key ``obj`` contributes (see the module docstring)."""
-    if obj.get("type") == "observed-data":
-        embedded = obj.get("objects")
-        items = [
-            item
-            for sco in (embedded.values() if isinstance(embedded, Mapping) else ())
-            if isinstance(sco, Mapping)
-            for item in object_items(sco)
-        ]
-    else:
-        items = object_items(obj)
-    return frozenset(key for item in items for key in key_of_item(item))
+    return keys_of_items(indexed_items(obj))
 
 
 # ---------------------------------------------------------------------------- correlation

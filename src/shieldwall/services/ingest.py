@@ -20,7 +20,7 @@ import orjson
 
 from shieldwall.domain.attribution import Attribution
 from shieldwall.domain.errors import Forbidden, InvalidInput, InvalidStix, NotFound, ShieldwallError
-from shieldwall.domain.observables import keys_of
+from shieldwall.domain.observables import indexed_items, keys_of_items
 from shieldwall.domain.organisations import Organisation, Role
 from shieldwall.domain.policy import AccessLabel, audience_keys
 from shieldwall.domain.references import reference_ids
@@ -103,7 +103,8 @@ def _prepare(
     if version is None:
         version = valid.created_micros
     refs = reference_ids(body)
-    hits = assessment.warnings_of(hub, body) if valid.type == "indicator" else {}
+    items = indexed_items(body)  # once, for the index and the warning lists
+    hits = assessment.warnings_of(hub, body, items) if valid.type == "indicator" else {}
     row = NewObject(
         stix_id=valid.id,
         stix_type=valid.type,
@@ -115,7 +116,7 @@ def _prepare(
         body=_serialise(body, valid.id),
         refs=" ".join(sorted(refs)) if refs else None,
         sealed_org_id=submitter_id if attribution is Attribution.ANONYMOUS else None,
-        observables=keys_of(body),
+        observables=keys_of_items(items),
         warned=bool(hits),
     )
     stamp = body.get("modified", body.get("created"))
