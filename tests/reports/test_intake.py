@@ -92,6 +92,22 @@ def test_victim_details_are_flagged_and_redacted_on_request(sqlite_hub: Hub) -> 
     assert any(o["type"] == "attack-pattern" for o in objects)  # type: ignore[index]
 
 
+def test_a_struck_out_e_mail_address_is_personal_data(sqlite_hub: Hub) -> None:
+    firm, _ = _setup(sqlite_hub)
+    text = "Our employee anna.smith@lawmail-partners.net forwarded a lure from drop@evil-x.ru."
+    kept = reports.extract_report(sqlite_hub, firm, text, "text", "Lure", reports.Review())
+    assert {"anna.smith@lawmail-partners.net", "drop@evil-x.ru"} <= _values(kept)
+    assert not [f for f in kept.flags if f.rule == "e-mail"]  # both taken as indicators
+    review = reports.Review(removed=frozenset({"anna.smith@lawmail-partners.net"}))
+    struck = reports.extract_report(sqlite_hub, firm, text, "text", "Lure", review)
+    assert [(f.value, f.rule) for f in struck.flags] == [
+        ("anna.smith@lawmail-partners.net", "e-mail")
+    ]
+    published = str(struck.bundle["objects"])
+    assert "anna.smith" not in published  # neither an indicator nor in the description
+    assert "drop@evil-x.ru" in published
+
+
 def test_drafts_are_private_until_published(sqlite_hub: Hub) -> None:
     firm, bank = _setup(sqlite_hub)
     draft = reports.create_draft(sqlite_hub, firm, REPORT, "markdown", "Phishing wave")

@@ -61,10 +61,14 @@ def analyse(
 ) -> Analysis:
     """Extract, flag and build a bundle (see the module docstring).
 
-    ``removed_values`` are indicator values the analyst struck out in review.
+    ``removed_values`` are indicator values the analyst struck out in review; a struck-out
+    e-mail address counts as personal data in the text.
     """
     extraction = extract(text, fmt, include_benign=include_benign)
-    indicator_values = frozenset(i.value.lower() for i in extraction.indicators)
+    # An e-mail address the analyst struck out is somebody's address, not an attacker's:
+    # it is flagged as personal data (and redacted) like any other.
+    struck = frozenset(v.lower() for v in removed_values)
+    indicator_values = frozenset(i.value.lower() for i in extraction.indicators) - struck
     text_hits = find_in_text(extraction.text, assets, allowed=indicator_values)
     flags = [Flag("text", h.start, h.end, h.value, h.rule) for h in text_hits]
     kept: list[Indicator] = []
