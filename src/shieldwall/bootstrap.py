@@ -62,6 +62,9 @@ def build_hub(settings: Settings, *, migrate: bool = True) -> Hub:
             decay=settings.decay,
             warninglists_max_entries=settings.warninglists_max_entries,
             warninglists_exclude=settings.warninglists_exclude,
+            session_idle_minutes=settings.session_idle_minutes,
+            session_max_hours=settings.session_max_hours,
+            session_cookie_secure=settings.session_cookie_secure,
         ),
     )
     ensure_hub(hub)

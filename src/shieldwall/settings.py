@@ -192,6 +192,22 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "federation_retry_max_seconds", "3600", "Longest wait between failed federation passes"
     ),
     SettingSpec("federation_timeout", "30", "Seconds a partner hub has to answer one request"),
+    # accounts (web sign-in)
+    SettingSpec(
+        "session_idle_minutes",
+        "120",
+        "A web session ends after this many minutes without a request",
+    ),
+    SettingSpec(
+        "session_max_hours",
+        "12",
+        "A web session ends this many hours after sign-in, however active",
+    ),
+    SettingSpec(
+        "session_cookie_secure",
+        "false",
+        "Mark the session cookie Secure even on plain-http requests (behind a TLS proxy)",
+    ),
     SettingSpec(
         "demo_data_dir",
         "",
@@ -234,6 +250,9 @@ class Settings:
     decay: DecayModel = field(default_factory=DecayModel)
     warninglists_max_entries: int = 100_000
     warninglists_exclude: tuple[str, ...] = DEFAULT_EXCLUDED_LISTS
+    session_idle_minutes: int = 120  # accounts
+    session_max_hours: int = 12  # accounts
+    session_cookie_secure: bool = False  # web UI
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the non-``None`` values replaced (command-line options)."""
@@ -378,4 +397,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "warninglists_max_entries", raw["warninglists_max_entries"]
         ),
         warninglists_exclude=_list_ids(raw["warninglists_exclude"]),
+        session_idle_minutes=_positive_int("session_idle_minutes", raw["session_idle_minutes"]),
+        session_max_hours=_positive_int("session_max_hours", raw["session_max_hours"]),
+        session_cookie_secure=_flag("session_cookie_secure", raw["session_cookie_secure"]),
     )

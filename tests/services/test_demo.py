@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
+from shieldwall.domain.errors import Unauthenticated
 from shieldwall.domain.queries import ObjectQuery
 from shieldwall.domain.tlp import Tlp
-from shieldwall.services import admin, correlation, demo, matching, reading, sightings
+from shieldwall.services import accounts, admin, correlation, demo, matching, reading, sightings
 from shieldwall.services.context import Hub
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "shieldwall" / "demo_data"
@@ -35,8 +37,30 @@ def test_demo_community_loads_every_example(sqlite_hub: Hub) -> None:
     assert examples
     assert all(item.row.tlp == int(Tlp.CLEAR) for item in examples)
     fresh = demo.reissue_demo_keys(sqlite_hub)  # make run on an existing demo database
-    assert len(fresh) == 8
-    assert admin.authenticate(sqlite_hub, fresh[0][1]).id == community.members[0][0].id
+    assert len(fresh.members) == 8
+    assert admin.authenticate(sqlite_hub, fresh.members[0][1]).id == community.members[0][0].id
+    assert not any(
+        new == old for (_, new), (_, old) in zip(fresh.members, community.members, strict=True)
+    )
+
+
+def test_demo_organisations_have_admin_users_for_the_web_interface(sqlite_hub: Hub) -> None:
+    community = demo.create_demo(sqlite_hub, [])
+    names = {org.name: username for org, username, _ in community.users}
+    assert len(names) == 8
+    assert names["First Federal Bank"] == "admin@first-federal-bank"
+    assert names["Carter & Lowe LLP"] == "admin@carter-lowe-llp"
+    assert names["Rheinland Handelsbank AG"] == "admin@rheinland-handelsbank-ag"
+    for organisation, username, password in community.users:
+        _, session = accounts.sign_in(sqlite_hub, username, password)
+        assert session.account.organisation.id == organisation.id
+        assert session.account.is_admin
+    fresh = demo.reissue_demo_keys(sqlite_hub)  # new passwords; the old ones stop working
+    assert [(o.id, u) for o, u, _ in fresh.users] == [(o.id, u) for o, u, _ in community.users]
+    organisation, username, password = fresh.users[0]
+    with pytest.raises(Unauthenticated):
+        accounts.sign_in(sqlite_hub, username, community.users[0][2])
+    assert accounts.sign_in(sqlite_hub, username, password)[1].account.organisation == organisation
 
 
 def test_demo_holds_live_intelligence_with_sightings_and_links(sqlite_hub: Hub) -> None:

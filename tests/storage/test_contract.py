@@ -559,6 +559,68 @@ def test_filters_ids_types_spec_versions_tlps(hub: Hub) -> None:
     assert {r.stix_id for r in find(hub, other, view)} == {a}
 
 
+def test_filters_submitter_sectors_and_countries(hub: Hub) -> None:
+    """Feed filters: only versions an attributed submitter of the sector / country added."""
+    with hub.store.write() as tx:
+        col = add_collection(tx)
+        us_bank = add_org(tx, "US Bank", Sector.FINANCIAL, "US")
+        gb_bank = add_org(tx, "GB Bank", Sector.FINANCIAL, "GB")
+        us_law = add_org(tx, "US Law", Sector.LEGAL, "US")
+        by = {name: _stix_id() for name in ("us-bank", "gb-bank", "us-law", "anonymous")}
+        tx.insert_objects(
+            col.pk,
+            T0,
+            [
+                new_object(by["us-bank"], 1, submitter=us_bank.id),
+                new_object(by["gb-bank"], 1, submitter=gb_bank.id),
+                new_object(by["us-law"], 1, submitter=us_law.id),
+                new_object(by["anonymous"], 1, submitter=None),
+            ],
+        )
+    view = operator_view(hub)
+    names = {v: k for k, v in by.items()}
+
+    def found(**query: object) -> set[str]:
+        return {names[r.stix_id] for r in find(hub, col, view, **query)}
+
+    assert found() == set(by)
+    assert found(submitter_sectors=frozenset({"financial"})) == {"us-bank", "gb-bank"}
+    assert found(submitter_sectors=frozenset({"legal", "financial"})) == {
+        "us-bank",
+        "gb-bank",
+        "us-law",
+    }
+    assert found(submitter_countries=frozenset({"US"})) == {"us-bank", "us-law"}
+    assert found(
+        submitter_sectors=frozenset({"financial"}), submitter_countries=frozenset({"US"})
+    ) == {"us-bank"}
+    assert found(submitter_sectors=frozenset({"insurance"})) == set()
+    # combines with the other filters
+    assert found(submitter_countries=frozenset({"GB"}), tlps=frozenset({int(Tlp.RED)})) == set()
+
+
+def test_newest_first_pages_backwards_without_gaps(hub: Hub) -> None:
+    col, listing = _fill_pages(hub)
+    view = operator_view(hub)
+    newest = find(hub, col, view, newest_first=True)
+    assert [r.stix_id for r in newest] == listing[::-1]
+    for page_size in (1, 2, 3, 5, 13, 50):
+        served: list[ObjectRow] = []
+        cursor = None
+        for _ in range(100):
+            page = find(hub, col, view, page_size, cursor=cursor, newest_first=True)
+            if cursor is not None:
+                assert all((r.date_added, r.seq) < (cursor.date_added, cursor.seq) for r in page)
+            served += page
+            if len(page) < page_size:
+                break
+            cursor = Cursor(page[-1].date_added, page[-1].seq)
+        assert [r.stix_id for r in served] == listing[::-1], page_size
+    # added_after still bounds from below
+    recent = find(hub, col, view, newest_first=True, added_after=T0 + 30)
+    assert [r.stix_id for r in recent] == listing[::-1][:3]
+
+
 TEXT_CASES: list[tuple[str, set[str]]] = [
     ("50%", {"percent"}),
     ("%", {"percent"}),

@@ -22,6 +22,7 @@ from shieldwall.cli import (
     member,
     operations,
     report,
+    users,  # accounts
 )
 from shieldwall.cli import match as match_commands
 from shieldwall.cli.common import DatabaseOption, errors, out, run, settings_for
@@ -49,6 +50,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(attest.app, name="attest")
 app.add_typer(exercise.app, name="exercise")  # exercises
 app.add_typer(federation.app, name="partner")
+app.add_typer(users.app, name="user")  # accounts
 member.register(app)
 match_commands.register(app)
 intel.register(app)
@@ -64,7 +66,8 @@ def serve(
     demo_mode: Annotated[
         bool,
         typer.Option(
-            "--demo", help="Fill an empty database with a demo community and print its keys"
+            "--demo",
+            help="Fill an empty database with a demo community and print its keys and web sign-ins",
         ),
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
@@ -109,12 +112,16 @@ def serve(
 
 def _demo(hub: Hub, settings: Settings) -> None:
     if not demo.is_empty(hub):
-        members = demo.reissue_demo_keys(hub)
+        fresh = demo.reissue_demo_keys(hub)
         out.print(
             "The database already holds data: the demo was not loaded again."
-            + (" New keys for the demo organisations:" if members else "")
+            + (
+                " New API keys and web sign-in passwords for the demo organisations:"
+                if fresh.members
+                else ""
+            )
         )
-        _print_keys(members)
+        _print_credentials(fresh.members, fresh.users)
         return
     data_dir = settings.demo_data_dir or Path(__file__).resolve().parent.parent / "demo_data"
     bundles: list[list[object]] = []
@@ -123,8 +130,11 @@ def _demo(hub: Hub, settings: Settings) -> None:
         if isinstance(document, dict) and isinstance(document.get("objects"), list):
             bundles.append(document["objects"])
     community = demo.create_demo(hub, bundles)
-    out.print("Demo community created. One API key per organisation:")
-    _print_keys(community.members)
+    out.print(
+        "Demo community created. Per organisation, an API key and an admin user for the web"
+        " interface (/ui/), shown only now:"
+    )
+    _print_credentials(community.members, community.users)
     out.print(
         f"Loaded {community.objects_loaded} STIX objects from {data_dir}"
         f" ({community.objects_rejected} rejected).",
@@ -132,11 +142,20 @@ def _demo(hub: Hub, settings: Settings) -> None:
     )
 
 
-def _print_keys(members: list[tuple[Organisation, str]]) -> None:
+def _print_credentials(
+    members: list[tuple[Organisation, str]], users: list[tuple[Organisation, str, str]]
+) -> None:
+    """Per organisation: its name, then its API key and its web user name and password."""
+    sign_ins = {organisation.id: (username, password) for organisation, username, password in users}
     for organisation, key in members:
         label = f"{organisation.name} ({organisation.sector.value}, {organisation.country},"
         label += f" {organisation.role.value})"
-        out.print(f"  {label:<58} {key}", highlight=False, soft_wrap=True)
+        out.print(f"  {label}", highlight=False, soft_wrap=True)
+        out.print(f"      API key    {key}", highlight=False, soft_wrap=True)
+        if organisation.id in sign_ins:
+            username, password = sign_ins[organisation.id]
+            out.print(f"      web user   {username}", highlight=False, soft_wrap=True)
+            out.print(f"      password   {password}", highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")

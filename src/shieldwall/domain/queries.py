@@ -75,6 +75,13 @@ class ObjectQuery:
     # ids, and versions holding an observable one of these probes finds.
     refers_to: frozenset[str] = frozenset()
     observables: tuple[Probe, ...] = ()
+    # feed filters (internal too): versions an attributed submitter of one of these sectors
+    # / countries added (an object anonymous to members has no submitter and never matches),
+    # and newest-first order (the same keyset paging, backwards; ``cursor`` then means
+    # "strictly before").
+    submitter_sectors: frozenset[str] = frozenset()
+    submitter_countries: frozenset[str] = frozenset()
+    newest_first: bool = False
 
     def fingerprint(self) -> str:
         """A short digest of the filters (not the position), bound into ``next`` tokens."""
@@ -90,6 +97,11 @@ class ObjectQuery:
             ",".join(sorted(self.refers_to)),
             repr(self.observables),
         ]
+        if self.submitter_sectors or self.submitter_countries or self.newest_first:
+            # feed filters (only when set, so tokens issued without them stay valid)
+            parts.append(",".join(sorted(self.submitter_sectors)))
+            parts.append(",".join(sorted(self.submitter_countries)))
+            parts.append(str(self.newest_first))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 

@@ -184,9 +184,10 @@ def ensure_hub(hub: Hub) -> None:
 
 
 def add_organisation(
-    hub: Hub, name: str, sector: str, country: str, role: str = "member"
+    hub: Hub, name: str, sector: str, country: str, role: str = "member", actor: str = "cli"
 ) -> Organisation:
     """Admit an organisation; publish its STIX identity (TLP:CLEAR) in every collection.
+    ``actor`` names who did it in the audit trail (``cli``, or a web user).
 
     Raises ``InvalidInput`` for a bad sector, country or role and ``Conflict`` when the
     name is taken.
@@ -210,7 +211,7 @@ def add_organisation(
         audit.record(
             tx,
             now,
-            "cli",
+            actor,
             "organisation.add",
             {
                 "organisation": clean,
@@ -247,9 +248,18 @@ def list_organisations(hub: Hub) -> list[Organisation]:
 
 
 def declare_assets(
-    hub: Hub, org_name: str, domains: list[str], cidrs: list[str], keywords: list[str]
+    hub: Hub,
+    org_name: str,
+    domains: list[str],
+    cidrs: list[str],
+    keywords: list[str],
+    *,
+    replace: bool = False,
+    actor: str | None = None,
 ) -> list[tuple[str, str]]:
     """Record an organisation's own assets (used to protect victims); return all its assets.
+    With ``replace`` the given values become the whole list (the others are removed).
+    ``actor`` (a web user) is recorded in the audit trail with the counts, never the values.
 
     Domains are lower-cased and checked; CIDRs normalised (``10.0.0.1/8`` → ``10.0.0.0/8``);
     keywords kept as written (trimmed). Raises ``InvalidInput`` naming a bad value.
@@ -274,9 +284,17 @@ def declare_assets(
         found = tx.organisation_by_name(org_name)
         if found is None:
             raise NotFound(f"no organisation named {org_name!r}")
+        if replace:
+            tx.remove_assets(found.id)
         for kind, value in values:
             tx.add_asset(found.id, kind, value)
-        return tx.assets(found.id)
+        assets = tx.assets(found.id)
+        if actor is not None:
+            counts = {kind: sum(1 for k, _ in assets if k == kind) for kind in ("domain", "cidr")}
+            counts["keyword"] = sum(1 for k, _ in assets if k == "keyword")
+            detail: dict[str, object] = {"organisation": found.name, **counts}
+            audit.record(tx, hub.clock.now(), actor, "assets.declare", detail)
+        return assets
 
 
 def assets_of(hub: Hub, organisation: Organisation) -> list[tuple[str, str]]:
@@ -285,8 +303,9 @@ def assets_of(hub: Hub, organisation: Organisation) -> list[tuple[str, str]]:
         return tx.assets(organisation.id)
 
 
-def create_key(hub: Hub, org_name: str, label: str = "") -> str:
-    """Create an API key for an organisation and return it; it is never shown again."""
+def create_key(hub: Hub, org_name: str, label: str = "", actor: str = "cli") -> str:
+    """Create an API key for an organisation and return it; it is never shown again.
+    ``actor`` names who did it in the audit trail."""
     key_id = hub.ids.uuid4().replace("-", "")[-12:]
     secret = hub.ids.secret(32)
     with hub.store.write() as tx:
@@ -295,7 +314,7 @@ def create_key(hub: Hub, org_name: str, label: str = "") -> str:
             raise NotFound(f"no organisation named {org_name!r}")
         now = hub.clock.now()
         tx.add_key(key_id, found.id, _hash_secret(secret), label.strip()[:200], now)
-        audit.record(tx, now, "cli", "key.create", {"organisation": found.name, "key_id": key_id})
+        audit.record(tx, now, actor, "key.create", {"organisation": found.name, "key_id": key_id})
     return f"sw_{key_id}_{secret}"
 
 
@@ -311,15 +330,16 @@ def list_keys(hub: Hub, org_name: str | None = None) -> list[KeyInfo]:
         return tx.keys(org_id)
 
 
-def revoke_key(hub: Hub, key_id: str) -> None:
-    """Revoke a key (by its id, the part after ``sw_``, or the whole key); effective at once."""
+def revoke_key(hub: Hub, key_id: str, actor: str = "cli") -> None:
+    """Revoke a key (by its id, the part after ``sw_``, or the whole key); effective at once.
+    ``actor`` names who did it in the audit trail."""
     match = _KEY.match(key_id)
     wanted = match.group(1) if match else key_id
     with hub.store.write() as tx:
         now = hub.clock.now()
         if not tx.revoke_key(wanted, now):
             raise NotFound(f"no active key {wanted!r}")
-        audit.record(tx, now, "cli", "key.revoke", {"key_id": wanted})
+        audit.record(tx, now, actor, "key.revoke", {"key_id": wanted})
 
 
 def key_id_of(key: str) -> str:

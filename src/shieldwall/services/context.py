@@ -37,6 +37,9 @@ class HubConfig:
     decay: DecayModel = field(default_factory=DecayModel)
     warninglists_max_entries: int = 100_000
     warninglists_exclude: tuple[str, ...] = DEFAULT_EXCLUDED_LISTS
+    session_idle_minutes: int = 120  # accounts: web sessions end after this idle time
+    session_max_hours: int = 12  # accounts: ...and this long after sign-in at the latest
+    session_cookie_secure: bool = False  # web UI: Secure cookie even over plain http
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ little current intelligence with sightings (so scores, figures and correlation s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from shieldwall.domain.attribution import Attribution
@@ -12,7 +13,7 @@ from shieldwall.domain.scope import make_scope
 from shieldwall.domain.sightings import NewSighting
 from shieldwall.domain.timestamps import format_stix_timestamp
 from shieldwall.domain.tlp import Tlp
-from shieldwall.services import admin, sightings, submission
+from shieldwall.services import accounts, admin, sightings, submission
 from shieldwall.services.admin import DEFAULT_COLLECTION_ALIAS
 from shieldwall.services.context import Hub
 
@@ -32,11 +33,29 @@ DEMO_KEY_LABEL = "demo key"
 
 @dataclass(frozen=True, slots=True)
 class DemoCommunity:
-    """What the demo created: each organisation with its API key, and objects loaded."""
+    """What the demo created: each organisation with its API key, each organisation's admin
+    user for the web interface as (organisation, user name, password), and objects loaded."""
 
     members: list[tuple[Organisation, str]]
     objects_loaded: int
     objects_rejected: int
+    users: list[tuple[Organisation, str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCredentials:
+    """Fresh credentials for the demo organisations on a hub that already holds the demo:
+    an API key each, and each admin user's new password as (organisation, user, password)."""
+
+    members: list[tuple[Organisation, str]]
+    users: list[tuple[Organisation, str, str]]
+
+
+def demo_username(org_name: str) -> str:
+    """The demo admin user of an organisation: ``admin@`` and the name lower-cased, every
+    run of other characters than a-z and 0-9 made one ``-`` (``admin@carter-lowe-llp``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", org_name.lower()).strip("-")
+    return f"admin@{slug}"
 
 
 def is_empty(hub: Hub) -> bool:
@@ -46,12 +65,16 @@ def is_empty(hub: Hub) -> bool:
 
 def create_demo(hub: Hub, bundles: list[list[object]]) -> DemoCommunity:
     """Admit the demo organisations, create the bank–law-firm group, give each organisation
-    a key and load ``bundles`` (lists of STIX objects) as TLP:CLEAR from the operator.
+    a key and an admin user for the web interface (``demo_username``, generated password)
+    and load ``bundles`` (lists of STIX objects) as TLP:CLEAR from the operator.
     Call only on an empty hub."""
     members: list[tuple[Organisation, str]] = []
+    users: list[tuple[Organisation, str, str]] = []
     for name, sector, country, role in DEMO_ORGANISATIONS:
         organisation = admin.add_organisation(hub, name, sector, country, role)
         members.append((organisation, admin.create_key(hub, name, DEMO_KEY_LABEL)))
+        user, password = accounts.add_user(hub, name, demo_username(name), admin=True)
+        users.append((organisation, user.username, password))
     alliance = [
         name for name, sector, _, _ in DEMO_ORGANISATIONS if sector in ("financial", "legal")
     ]
@@ -68,7 +91,7 @@ def create_demo(hub: Hub, bundles: list[list[object]]) -> DemoCommunity:
         loaded += status.success_count
         rejected += status.failure_count
     _fresh_intelligence(hub, {org.name: org for org, _ in members})
-    return DemoCommunity(members, loaded, rejected)
+    return DemoCommunity(members, loaded, rejected, users)
 
 
 def _indicator(hub: Hub, name: str, pattern: str, confidence: int, now: str) -> dict[str, object]:
@@ -134,10 +157,13 @@ def _fresh_intelligence(hub: Hub, orgs: dict[str, Organisation]) -> None:
     )
 
 
-def reissue_demo_keys(hub: Hub) -> list[tuple[Organisation, str]]:
+def reissue_demo_keys(hub: Hub) -> DemoCredentials:
     """On a hub that already holds the demo community, revoke the demo keys and issue new
-    ones (so ``make run`` always prints working keys). Other keys are left alone."""
+    ones, and give each demo admin user a new password (ending its sessions; a missing one
+    is created as an admin), so ``make run`` always prints working credentials. Other keys
+    and users are left alone."""
     members: list[tuple[Organisation, str]] = []
+    users: list[tuple[Organisation, str, str]] = []
     for name, _, _, _ in DEMO_ORGANISATIONS:
         try:
             organisation = admin.organisation(hub, name)
@@ -147,4 +173,10 @@ def reissue_demo_keys(hub: Hub) -> list[tuple[Organisation, str]]:
             if key.label == DEMO_KEY_LABEL and key.revoked_at is None:
                 admin.revoke_key(hub, key.key_id)
         members.append((organisation, admin.create_key(hub, name, DEMO_KEY_LABEL)))
-    return members
+        username = demo_username(name)
+        try:
+            password = accounts.reset_password(hub, username)
+        except NotFound:  # a demo database made before web users existed
+            _, password = accounts.add_user(hub, name, username, admin=True)
+        users.append((organisation, username, password))
+    return DemoCredentials(members, users)

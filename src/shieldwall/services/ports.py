@@ -443,6 +443,39 @@ class ExerciseAckRecord:
     at: int
 
 
+# --- accounts (services/accounts.py) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A web user of an organisation: ``username`` is lower-case and unique across the hub;
+    ``password_hash`` is an argon2id hash in PHC form (never the password)."""
+
+    id: int
+    org_id: int
+    username: str
+    password_hash: str
+    is_admin: bool
+    disabled: bool
+    created_at: int
+    last_sign_in: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebSessionRecord:
+    """A server-side web session, stored under the SHA-256 (hex) of its token only. It acts
+    for a user (``user_id``) or an API key (``key_id``) of organisation ``org_id``;
+    ``expires_at`` is the end of its idle time (µs), never past the absolute limit."""
+
+    token_hash: str
+    user_id: int | None
+    key_id: str | None
+    org_id: int
+    created_at: int
+    last_seen: int
+    expires_at: int
+
+
 class ReadTx(Protocol):
     """Reads inside one consistent transaction."""
 
@@ -577,6 +610,18 @@ class ReadTx(Protocol):
     def exercise_releases(self, run_id: str) -> list[ExerciseReleaseRecord]: ...
     def exercise_acks(self, run_id: str) -> list[ExerciseAckRecord]: ...
 
+    # accounts
+    def user(self, user_id: int) -> UserRecord | None: ...
+    def user_by_name(self, username: str) -> UserRecord | None:
+        """The user stored under ``username`` (already lower-case), if any."""
+        ...
+
+    def users(self, org_id: int | None) -> list[UserRecord]:
+        """Users of one organisation (all when None), by user name."""
+        ...
+
+    def web_session(self, token_hash: str) -> WebSessionRecord | None: ...
+
 
 class WriteTx(ReadTx, Protocol):
     """Reads and writes inside one transaction; committed when the block ends cleanly."""
@@ -592,6 +637,11 @@ class WriteTx(ReadTx, Protocol):
     def add_group_member(self, group: str, org_id: int) -> None: ...
     def remove_group_member(self, group: str, org_id: int) -> None: ...
     def add_asset(self, org_id: int, kind: str, value: str) -> None: ...
+
+    def remove_assets(self, org_id: int) -> None:
+        """Forget every declared asset of the organisation."""
+        ...
+
     def add_key(self, key_id: str, org_id: int, secret_hash: str, label: str, now: int) -> None: ...
     def revoke_key(self, key_id: str, now: int) -> bool: ...
     def touch_key(self, key_id: str, now: int) -> None: ...
@@ -752,6 +802,29 @@ class WriteTx(ReadTx, Protocol):
         """Delete a collection with every object version in it (and their index rows),
         the statuses and queued submissions that name it; return the versions deleted
         (used to remove exercise collections)."""
+        ...
+
+    # accounts
+    def add_user(
+        self, org_id: int, username: str, password_hash: str, is_admin: bool, now: int
+    ) -> int:
+        """Insert a user; return its id. ``Conflict`` if the user name is taken."""
+        ...
+
+    def set_user_password(self, user_id: int, password_hash: str) -> None: ...
+    def set_user_disabled(self, user_id: int, disabled: bool) -> None: ...
+    def set_user_admin(self, user_id: int, is_admin: bool) -> None: ...
+    def set_user_signed_in(self, user_id: int, now: int) -> None: ...
+    def add_web_session(self, record: WebSessionRecord) -> None: ...
+    def touch_web_session(self, token_hash: str, last_seen: int, expires_at: int) -> None: ...
+    def delete_web_session(self, token_hash: str) -> None: ...
+    def delete_user_sessions(self, user_id: int) -> int:
+        """End every session of a user; return how many there were."""
+        ...
+
+    def delete_stale_web_sessions(self, now: int, opened_before: int) -> int:
+        """Delete sessions idle past ``expires_at <= now`` or opened at or before
+        ``opened_before`` (the absolute limit); return how many."""
         ...
 
 

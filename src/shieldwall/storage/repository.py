@@ -64,6 +64,8 @@ from shieldwall.services.ports import (
     StatusRecord,
     TemplateRecord,
     TokenEpoch,
+    UserRecord,  # accounts
+    WebSessionRecord,  # accounts
 )
 from shieldwall.storage.schema import (
     alert_acks,
@@ -105,7 +107,9 @@ from shieldwall.storage.schema import (
     statuses,
     token_epochs,
     token_issuance,
+    users,  # accounts
     warned_objects,
+    web_sessions,  # accounts
 )
 
 _CHUNK = 500
@@ -372,6 +376,9 @@ class SqlTx:
                 insert(org_assets).values(org_id=org_id, kind=kind, value=value)
             )
 
+    def remove_assets(self, org_id: int) -> None:
+        self.connection.execute(delete(org_assets).where(org_assets.c.org_id == org_id))
+
     # --- API keys --------------------------------------------------------------------
 
     def key(self, key_id: str) -> KeyRecord | None:
@@ -539,7 +546,27 @@ class SqlTx:
                 query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             )
             conditions.append(func.lower(o.c.body).like(f"%{escaped}%", escape="\\"))
-        if query.cursor is not None:
+        if query.submitter_sectors or query.submitter_countries:  # feed filters
+            chosen_orgs = select(organisations.c.id)
+            if query.submitter_sectors:
+                chosen_orgs = chosen_orgs.where(
+                    organisations.c.sector.in_(sorted(query.submitter_sectors))
+                )
+            if query.submitter_countries:
+                chosen_orgs = chosen_orgs.where(
+                    organisations.c.country.in_(sorted(query.submitter_countries))
+                )
+            conditions.append(o.c.submitter_org_id.in_(chosen_orgs))
+        if query.cursor is not None and query.newest_first:  # feed filters
+            # the mirror image of the ascending case below (same index, read backwards)
+            conditions.append(o.c.date_added <= query.cursor.date_added)
+            conditions.append(
+                or_(
+                    o.c.date_added < query.cursor.date_added,
+                    and_(o.c.date_added == query.cursor.date_added, o.c.seq < query.cursor.seq),
+                )
+            )
+        elif query.cursor is not None:
             # The first term is implied by the second but lets the planner seek the paging
             # index instead of scanning every earlier row: a page costs O(page).
             conditions.append(o.c.date_added >= query.cursor.date_added)
@@ -574,7 +601,13 @@ class SqlTx:
                 o.c.refs,
             )
             .where(*conditions)
-            .order_by(o.c.date_added, o.c.seq)
+            .order_by(
+                *(
+                    (o.c.date_added.desc(), o.c.seq.desc())  # feed filters
+                    if query.newest_first
+                    else (o.c.date_added, o.c.seq)
+                )
+            )
             .limit(limit)
         )
         # positional unpacking: attribute access on Row costs ~20 µs a row here
@@ -1867,3 +1900,124 @@ class SqlTx:
             self.connection.execute(delete(table).where(table.c.collection_pk == collection_pk))
         self.connection.execute(delete(collections).where(collections.c.id == collection_pk))
         return len(seqs)
+
+    # --- accounts --------------------------------------------------------------------
+
+    @staticmethod
+    def _user(row: Any) -> UserRecord:
+        return UserRecord(
+            id=row.id,
+            org_id=row.org_id,
+            username=row.username,
+            password_hash=row.password_hash,
+            is_admin=bool(row.is_admin),
+            disabled=bool(row.disabled),
+            created_at=row.created_at,
+            last_sign_in=row.last_sign_in,
+        )
+
+    def user(self, user_id: int) -> UserRecord | None:
+        row = self.connection.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else self._user(row)
+
+    def user_by_name(self, username: str) -> UserRecord | None:
+        row = self.connection.execute(select(users).where(users.c.username == username)).first()
+        return None if row is None else self._user(row)
+
+    def users(self, org_id: int | None) -> list[UserRecord]:
+        query = select(users).order_by(users.c.username)
+        if org_id is not None:
+            query = query.where(users.c.org_id == org_id)
+        return [self._user(row) for row in self.connection.execute(query)]
+
+    def web_session(self, token_hash: str) -> WebSessionRecord | None:
+        row = self.connection.execute(
+            select(web_sessions).where(web_sessions.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        return WebSessionRecord(
+            token_hash=row.token_hash,
+            user_id=row.user_id,
+            key_id=row.key_id,
+            org_id=row.org_id,
+            created_at=row.created_at,
+            last_seen=row.last_seen,
+            expires_at=row.expires_at,
+        )
+
+    def add_user(
+        self, org_id: int, username: str, password_hash: str, is_admin: bool, now: int
+    ) -> int:
+        try:
+            with self.connection.begin_nested():
+                result = self.connection.execute(
+                    insert(users).values(
+                        org_id=org_id,
+                        username=username,
+                        password_hash=password_hash,
+                        is_admin=is_admin,
+                        disabled=False,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"the user name {username!r} is taken") from None
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def set_user_password(self, user_id: int, password_hash: str) -> None:
+        self.connection.execute(
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+        )
+
+    def set_user_disabled(self, user_id: int, disabled: bool) -> None:
+        self.connection.execute(
+            update(users).where(users.c.id == user_id).values(disabled=disabled)
+        )
+
+    def set_user_admin(self, user_id: int, is_admin: bool) -> None:
+        self.connection.execute(
+            update(users).where(users.c.id == user_id).values(is_admin=is_admin)
+        )
+
+    def set_user_signed_in(self, user_id: int, now: int) -> None:
+        self.connection.execute(update(users).where(users.c.id == user_id).values(last_sign_in=now))
+
+    def add_web_session(self, record: WebSessionRecord) -> None:
+        self.connection.execute(
+            insert(web_sessions).values(
+                token_hash=record.token_hash,
+                user_id=record.user_id,
+                key_id=record.key_id,
+                org_id=record.org_id,
+                created_at=record.created_at,
+                last_seen=record.last_seen,
+                expires_at=record.expires_at,
+            )
+        )
+
+    def touch_web_session(self, token_hash: str, last_seen: int, expires_at: int) -> None:
+        self.connection.execute(
+            update(web_sessions)
+            .where(web_sessions.c.token_hash == token_hash)
+            .values(last_seen=last_seen, expires_at=expires_at)
+        )
+
+    def delete_web_session(self, token_hash: str) -> None:
+        self.connection.execute(delete(web_sessions).where(web_sessions.c.token_hash == token_hash))
+
+    def delete_user_sessions(self, user_id: int) -> int:
+        result = self.connection.execute(
+            delete(web_sessions).where(web_sessions.c.user_id == user_id)
+        )
+        return int(result.rowcount)
+
+    def delete_stale_web_sessions(self, now: int, opened_before: int) -> int:
+        result = self.connection.execute(
+            delete(web_sessions).where(
+                or_(web_sessions.c.expires_at <= now, web_sessions.c.created_at <= opened_before)
+            )
+        )
+        return int(result.rowcount)

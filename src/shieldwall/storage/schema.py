@@ -631,3 +631,36 @@ exercise_acks = Table(
     Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
     Column("at", BigInteger, nullable=False),
 )
+
+# --- accounts (services/accounts.py) ------------------------------------------------------
+
+# Web users of an organisation; ``username`` is lower-case, unique across the hub, and
+# ``password_hash`` an argon2id hash (PHC string), never the password.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("is_admin", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_sign_in", BigInteger, nullable=True),
+)
+
+# Server-side web sessions, keyed by the SHA-256 (hex) of the token, never the token. A
+# session acts for a user or for an API key (``key_id``); ``expires_at`` ends its idle time
+# and the absolute limit counts from ``created_at``.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("key_id", String(40), nullable=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+Index("ix_web_sessions_user", web_sessions.c.user_id)
