@@ -27,6 +27,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: install lint typecheck
+	scripts/ensure-chromium.sh >/dev/null
 	SHIELDWALL_TEST_POSTGRES_URL=$$(scripts/ensure-postgres.sh $(PG_PORT) | tail -n 1) \
 	  $(BIN)/pytest -n 2 --dist loadgroup
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -145,6 +146,15 @@ def sqlite_hub(tmp_path: Path) -> Iterator[Hub]:
     yield made
     assert isinstance(made.store, Database)
     made.store.dispose()
+
+
+@pytest.fixture
+def community(sqlite_hub: Hub) -> Iterator[Any]:
+    """The web interface's test community on a fresh SQLite hub (``UiCommunity`` in
+    tests/ui/ui_support.py, importable from the tests under tests/ui)."""
+    from ui_support import open_community
+
+    yield from open_community(sqlite_hub)
 
 
 def free_port() -> int:

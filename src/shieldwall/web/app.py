@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse
+from starlette.responses import RedirectResponse
 
 from shieldwall import __version__
 from shieldwall.services import anonymity, attestations, delivery, federation
@@ -29,23 +29,7 @@ from shieldwall.web.health import Metrics
 from shieldwall.web.health import router as health_router
 from shieldwall.web.security import BodyLimit, RateLimiter, security_headers
 from shieldwall.web.taxii.routes import router as taxii_router
-
-_HOME = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{name}</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-height:1.5}}
-</style>
-</head><body>
-<h1>{name}</h1>
-<p>A Shieldwall threat-sharing hub. Members read and write STIX 2.1 over TAXII 2.1 with an API key
-(<code>Authorization: Bearer KEY</code>, or HTTP Basic with the key as the password).</p>
-<ul>
-<li>TAXII 2.1 discovery: <a href="/taxii2/">/taxii2/</a></li>
-<li>REST API: OpenAPI document at <a href="/api/openapi.json">/api/openapi.json</a></li>
-<li>Health: <a href="/healthz">/healthz</a>, metrics: <a href="/metrics">/metrics</a></li>
-</ul></body></html>"""
-
+from shieldwall.web.ui.routes import install_ui
 
 # Batches are published only by this periodic task, so a batch's date_added says no more
 # than "within these five minutes" about when any of its submissions arrived.
@@ -139,9 +123,10 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(federation_router)
     app.include_router(exercises_router)  # exercises
     app.include_router(health_router)
+    install_ui(app)
 
     @app.get("/", include_in_schema=False)
-    def home() -> HTMLResponse:
-        return HTMLResponse(_HOME.format(name=hub.config.hub_name))
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=303)
 
     return app

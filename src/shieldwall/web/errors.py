@@ -56,7 +56,12 @@ def status_of(error: ShieldwallError) -> tuple[int, str]:
 
 
 def error_response(request: Request, status: int, title: str, description: str) -> Response:
-    """A TAXII error message on TAXII routes, a JSON error elsewhere."""
+    """A TAXII error message on TAXII routes, an HTML page on the web interface
+    (``/ui``), a JSON error elsewhere."""
+    if request.url.path == "/ui" or request.url.path.startswith("/ui/"):
+        from shieldwall.web.ui.errors import ui_error_page
+
+        return ui_error_page(request, status, title, description)
     headers = {"WWW-Authenticate": AUTH_CHALLENGE} if status == 401 else {}
     if request.url.path.startswith("/taxii2"):
         body = {"title": title, "description": description, "http_status": str(status)}
@@ -72,7 +77,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ShieldwallError)
         status, title = status_of(exc)
         response = error_response(request, status, title, exc.message)
-        if isinstance(exc, Unprocessable):  # every reason as data, beside the description
+        # every reason as data, beside the description (the HTML page shows the message)
+        if isinstance(exc, Unprocessable) and response.media_type != "text/html":
             body = orjson.loads(response.body)
             body.get("error", body)["details"] = exc.details
             response = Response(orjson.dumps(body), status, media_type=response.media_type)

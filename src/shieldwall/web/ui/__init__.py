@@ -1,0 +1,1 @@
+"""The web interface for analysts, liaisons and operators (server-rendered, under /ui)."""
