@@ -195,8 +195,13 @@ def test_pages_carry_the_security_headers_and_local_assets(community: UiCommunit
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     assert page.headers["x-frame-options"] == "DENY"
     assert "https://" not in re.sub(r'href="https://[^"]*"', "", page.text.split("<body")[0])
+    assert page.headers["cache-control"] == "no-store"
     for asset in ("/ui/static/htmx.min.js", "/ui/static/shieldwall.css"):
-        assert client.get(asset).status_code == 200
+        first = client.get(asset)
+        assert first.status_code == 200
+        assert first.headers["cache-control"] == "no-cache"  # kept, but revalidated
+        again = client.get(asset, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304
     assert client.get("/ui/no-such-page").status_code == 404
     assert "<h1" in client.get("/ui/no-such-page").text
 
