@@ -219,10 +219,9 @@ def revoke(request: Request, caller: Caller, body: RevokeIn) -> Response:
 # --- evidence -----------------------------------------------------------------------------
 
 
-@router.get("/evidence/{evidence_id}", summary="Download an evidence file")
-def download(request: Request, caller: Caller, evidence_id: str) -> Response:
-    """Served as an attachment of its sniffed type, never rendered inline."""
-    record, content = attestations.download_evidence(hub_of(request), caller, evidence_id)
+def evidence_response(record: EvidenceRecord, content: bytes) -> Response:
+    """An evidence file as an attachment of its sniffed type, never rendered inline (the
+    API's and the web interface's downloads)."""
     return Response(
         content,
         200,
@@ -234,6 +233,13 @@ def download(request: Request, caller: Caller, evidence_id: str) -> Response:
             "X-Shieldwall-SHA256": record.sha256,
         },
     )
+
+
+@router.get("/evidence/{evidence_id}", summary="Download an evidence file")
+def download(request: Request, caller: Caller, evidence_id: str) -> Response:
+    """Served as an attachment of its sniffed type, never rendered inline."""
+    record, content = attestations.download_evidence(hub_of(request), caller, evidence_id)
+    return evidence_response(record, content)
 
 
 # --- attestations -------------------------------------------------------------------------

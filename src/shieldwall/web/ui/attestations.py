@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
@@ -48,6 +47,7 @@ from shieldwall.domain.organisations import Role
 from shieldwall.services import admin, attestations
 from shieldwall.services.accounts import SessionInfo
 from shieldwall.services.attestations import AttestationView, TemplateView
+from shieldwall.web.api.attestations import evidence_response
 from shieldwall.web.deps import hub_of
 from shieldwall.web.errors import status_of
 from shieldwall.web.ui.session import Actor, Viewer, redirect_with, require_role
@@ -590,14 +590,4 @@ def download(request: Request, session: Viewer, attestation_id: str, evidence_id
     )
     if record.attestation_id != attestation_id:
         raise NotFound(f"no evidence file {evidence_id}")
-    return Response(
-        content,
-        200,
-        media_type=record.media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(record.filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "X-Shieldwall-SHA256": record.sha256,
-        },
-    )
+    return evidence_response(record, content)
