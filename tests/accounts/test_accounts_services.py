@@ -326,11 +326,14 @@ def test_change_password(hub: Hub) -> None:
         accounts.change_password(hub, session.account, PASSWORD, "Alice.Anderson")
     with pytest.raises(InvalidInput, match="must differ"):
         accounts.change_password(hub, session.account, PASSWORD, PASSWORD)
-    accounts.change_password(hub, session.account, PASSWORD, "a new long password")
+    other_token, _ = signed_in(hub, "alice.anderson")  # e.g. a session somebody stole
+    fresh, info = accounts.change_password(hub, session.account, PASSWORD, "a new long password")
     with pytest.raises(Unauthenticated):
         signed_in(hub, "alice.anderson")
     signed_in(hub, "alice.anderson", "a new long password")
-    assert accounts.session(hub, token) is not None  # the user's own session stays
+    assert accounts.session(hub, token) is None  # every earlier session ended
+    assert accounts.session(hub, other_token) is None
+    assert accounts.session(hub, fresh) == info  # the caller carries on in a new one
     key = admin.create_key(hub, "First Bank")
     _, by_key = accounts.sign_in_with_key(hub, key)
     with pytest.raises(Forbidden, match="API key"):

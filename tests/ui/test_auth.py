@@ -183,7 +183,8 @@ def test_password_change_checks_the_current_one(community: UiCommunity) -> None:
         data={"csrf_token": token, "current": PASSWORD, "new": new, "repeat": new},
     )
     assert done.status_code == 200
-    assert "Your password was changed." in done.text
+    assert "Your password was changed; your other sessions have ended." in done.text
+    assert client.get("/ui/account").status_code == 200  # this browser carries on
     fresh = community.anonymous()
     sign_in(fresh, "admin@gb-bank", new)
     assert fresh.get("/ui/account").status_code == 200

@@ -278,13 +278,14 @@ def reset_password(hub: Hub, username: str, actor: Account | None = None) -> str
     return secret
 
 
-def change_password(hub: Hub, account: Account, current: str, new: str) -> None:
-    """Change the signed-in user's own password after checking ``current``.
+def change_password(hub: Hub, account: Account, current: str, new: str) -> tuple[str, SessionInfo]:
+    """Change the signed-in user's own password after checking ``current``; every session
+    of the user ends (a stolen session dies with the old password) and a new one is opened
+    for the caller: ``(token, info)`` as from ``sign_in``.
 
     Raises ``Forbidden`` for a session opened with an API key, ``Unauthenticated`` when the
     user is gone or disabled, ``InvalidInput`` when ``current`` is wrong or ``new`` breaks a
-    rule (or equals ``current``) and ``Conflict`` if the password changed meanwhile. The
-    user's sessions stay open.
+    rule (or equals ``current``) and ``Conflict`` if the password changed meanwhile.
     """
     if account.user_id is None:
         raise Forbidden("a session opened with an API key has no password to change")
@@ -305,13 +306,13 @@ def change_password(hub: Hub, account: Account, current: str, new: str) -> None:
         if again.password_hash != user.password_hash:
             raise Conflict("the password was changed meanwhile; sign in again and retry")
         tx.set_user_password(user.id, hashed)
+        tx.delete_user_sessions(user.id)
+        now = hub.clock.now()
         audit.record(
-            tx,
-            hub.clock.now(),
-            account.organisation.name,
-            "user.password_change",
-            {"user": user.username},
+            tx, now, account.organisation.name, "user.password_change", {"user": user.username}
         )
+        token = hub.ids.secret(32)
+        return token, _open_session(tx, hub, token, account, now)
 
 
 def set_disabled(hub: Hub, username: str, disabled: bool, actor: Account | None = None) -> None:

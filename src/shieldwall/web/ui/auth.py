@@ -19,7 +19,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from shieldwall.domain.errors import Forbidden, InvalidInput, RateLimited, Unauthenticated
+from shieldwall.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    RateLimited,
+    Unauthenticated,
+)
 from shieldwall.services import accounts
 from shieldwall.web.deps import hub_of
 from shieldwall.web.ui.session import (
@@ -171,15 +177,20 @@ def change_password(
     new: Annotated[str, Form(max_length=1024)] = "",
     repeat: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    """Change the signed-in user's password (the current one must be given)."""
+    """Change the signed-in user's password (the current one must be given). Every other
+    session of the user ends; this browser gets a new session."""
     try:
         if session.account.username is None:
             raise InvalidInput("an API-key session has no password to change")
         if new != repeat:
             raise InvalidInput("the two new passwords differ")
-        accounts.change_password(hub_of(request), session.account, current, new)
-    except (InvalidInput, Unauthenticated, Forbidden) as error:
+        token, _ = accounts.change_password(hub_of(request), session.account, current, new)
+    except (InvalidInput, Unauthenticated, Forbidden, Conflict) as error:
         return render(
             request, "account.html", {"error": error.message}, session=session, status=400
         )
-    return redirect_with("/ui/account", "Your password was changed.")
+    response = redirect_with(
+        "/ui/account", "Your password was changed; your other sessions have ended."
+    )
+    set_session_cookie(response, request, token, hub_of(request).config.session_max_hours * 3600)
+    return response
