@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from stix2validator import ValidationOptions, validate_instance
 from ui_support import UiCommunity, csrf
 
-from shieldwall.domain.alerts import AlertContent, IndicatorSpec
+from shieldwall.domain.alerts import AlertContent, IndicatorSpec, Reference
+from shieldwall.domain.scope import make_scope
+from shieldwall.domain.tlp import Tlp
 from shieldwall.services import admin, alerts
-from shieldwall.services.alerts import SentAlert
+from shieldwall.services.alerts import AdvisoryRequest, SentAlert
 
 VICTIM_DOMAIN = "usbank.example"
 ATTACKER_IP = "185.220.101.45"
@@ -264,3 +266,23 @@ def test_leak_check_then_publication(community: UiCommunity) -> None:
     law = community.client("law")
     assert "VPN intrusions" not in law.get("/ui/alerts").text
     assert law.get(f"/ui/alerts/{advisory_id}").status_code == 404
+
+
+def test_only_web_links_are_made_from_references(community: UiCommunity) -> None:
+    content = AlertContent(
+        title="Phishing wave",
+        description="Lures with invoice attachments.",
+        references=(
+            Reference("vendor", url="javascript:alert(document.domain)"),
+            Reference("cert", url="https://cert.example.org/advisory/17"),
+        ),
+    )
+    sent = alerts.publish_advisory(
+        community.hub,
+        community.orgs["agency"],
+        AdvisoryRequest(content, Tlp.CLEAR, make_scope(), ()),
+    )
+    page = community.client("us-bank").get(f"/ui/alerts/{sent.record.stix_id}").text
+    assert 'href="javascript:' not in page
+    assert "javascript:alert(document.domain)" in page  # shown as text
+    assert 'href="https://cert.example.org/advisory/17"' in page

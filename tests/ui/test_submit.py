@@ -565,3 +565,26 @@ def test_report_form_errors_keep_what_was_typed_and_files_work(community: UiComm
         "185.220.101.45",
         "cdn.evil-invoices.ru",
     }
+
+
+def test_preview_never_tells_who_is_in_a_group_the_member_is_not_in(
+    community: UiCommunity,
+) -> None:
+    admin.create_group(community.hub, "secret-club", ["US Law Firm"], community.orgs["gb-bank"])
+    admin.create_group(community.hub, "our-club", ["US Law Firm"], community.orgs["us-bank"])
+    client = community.client("us-bank")
+    token = csrf(client)
+    for group, shown in (("secret-club", False), ("our-club", True), ("no-such-group", False)):
+        page = client.get("/ui/submit", params={"tlp": "amber", "groups": group})
+        fragment = client.post(
+            "/ui/submit/preview",
+            data={"csrf_token": token, "tlp": "amber", "groups": group},
+            headers={"HX-Request": "true"},
+        )
+        whole = page.text.split('<div id="audience" aria-live="polite">', 1)[1]
+        for preview in (whole.split("</aside>", 1)[0], fragment.text):
+            readers = preview.split('<dl class="facts">', 1)[0]  # before the label's words
+            assert ("US Law Firm" in readers) is shown, group
+            assert "GB Bank" not in readers, group  # the owner is no member of ours
+            if not shown:  # an unknown group and a foreign one read alike
+                assert f"Members of the group {group} are not counted here" in preview

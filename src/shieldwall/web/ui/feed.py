@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Form, Query, Request
@@ -53,7 +53,7 @@ from shieldwall.services.context import Hub
 from shieldwall.web.deps import hub_of
 from shieldwall.web.errors import status_of
 from shieldwall.web.ui.session import Actor, Viewer, redirect_with
-from shieldwall.web.ui.templating import is_htmx, render, scope_words
+from shieldwall.web.ui.templating import is_htmx, render, safe_url, scope_words
 
 # no prefix: ``home.router`` (under ``/ui``) includes these routes, so ``routes.install_ui``
 # adds the whole area with one router
@@ -516,19 +516,6 @@ class Technique:
     name: str
     url: str | None
     object_id: str | None = None
-
-
-def safe_url(value: object) -> str | None:
-    """``value`` when it is an http(s) URL with a host (the only links we make)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return value.strip()
-    return None
 
 
 def references_of(obj: Mapping[str, object]) -> list[Reference]:

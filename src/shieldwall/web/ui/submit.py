@@ -30,7 +30,7 @@ from __future__ import annotations
 import shlex
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -236,6 +236,7 @@ class Preview:
     mode: Attribution | None = None
     names: Mapping[str, str] = field(default_factory=dict)
     command: str = ""
+    hidden_groups: tuple[str, ...] = ()  # chosen groups whose members the reader may not see
 
 
 def _options(
@@ -251,16 +252,28 @@ def _options(
 
 
 def _preview(
-    request: Request, organisations: Sequence[Organisation], me: Organisation, chosen: Sharing
+    request: Request,
+    organisations: Sequence[Organisation],
+    visible_groups: Sequence[str],
+    me: Organisation,
+    chosen: Sharing,
 ) -> Preview:
+    """The audience among ``organisations``, counting group members only through the
+    groups the reader may see (``visible_groups``: those it belongs to or owns, as
+    ``GET /api/v1/groups`` shows): the page never tells who is in another group."""
     names = {o.identity_id: o.name for o in organisations}
+    visible = frozenset(visible_groups)
+    hidden = tuple(sorted({g.strip() for g in chosen.groups if g.strip()} - visible))
+    masked = [replace(o, groups=o.groups & visible) for o in organisations]
     command = chosen.command(str(request.base_url).rstrip("/"), "FILE")
     try:
         label = chosen.label(me)
         mode = chosen.mode()
     except InvalidInput as error:
         return Preview(None, error.message, names=names, command=command)
-    return Preview(audience(label, organisations), "", label.tlp, label.scope, mode, names, command)
+    return Preview(
+        audience(label, masked), "", label.tlp, label.scope, mode, names, command, hidden
+    )
 
 
 def _sharing_context(request: Request, session: SessionInfo, chosen: Sharing) -> dict[str, object]:
@@ -272,7 +285,7 @@ def _sharing_context(request: Request, session: SessionInfo, chosen: Sharing) ->
     return {
         "sharing": chosen,
         "options": _options(organisations, groups, me, chosen),
-        "preview": _preview(request, organisations, me, chosen),
+        "preview": _preview(request, organisations, groups, me, chosen),
     }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -132,6 +132,20 @@ def scope_words(scope: Scope, names: Mapping[str, str] | None = None) -> str:
     return _join(parts, last=" or ")
 
 
+def safe_url(value: object) -> str | None:
+    """``value`` when it is an http(s) URL with a host: the only links pages make from what
+    members wrote (never ``javascript:``, ``data:`` or ``file:``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return value.strip()
+    return None
+
+
 def _join(items: list[str], last: str = " and ") -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -155,6 +169,7 @@ def environment() -> Environment:
         tlp_class=tlp_class,
         tlp_meaning=tlp_meaning,
         scope_words=scope_words,
+        safe_url=safe_url,
     )
     return env
 
