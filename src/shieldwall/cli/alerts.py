@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from shieldwall.cli.common import (
     DatabaseOption,
@@ -19,6 +18,7 @@ from shieldwall.cli.common import (
     errors,
     out,
     print_json,
+    print_table,
     require_hub,
     run,
 )
@@ -90,18 +90,22 @@ def _reach(reach: dict[str, Any]) -> None:
 
 
 def _leaks(leaks: list[dict[str, Any]]) -> None:
-    table = Table(title=f"Leaks ({len(leaks)}): remove them before publishing")
-    for column in ("object", "field", "value", "rule", "victim"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for leak in leaks:
-        table.add_row(
-            str(leak.get("object", "")),
-            str(leak.get("field", "")),
-            str(leak.get("value", "")),
-            str(leak.get("rule", "")),
-            str(leak.get("victim") or ""),
+        rows.append(
+            (
+                str(leak.get("object", "")),
+                str(leak.get("field", "")),
+                str(leak.get("value", "")),
+                str(leak.get("rule", "")),
+                str(leak.get("victim") or ""),
+            )
         )
-    out.print(table)
+    print_table(
+        ("object", "field", "value", "rule", "victim"),
+        rows,
+        f"Leaks ({len(leaks)}): remove them before publishing",
+    )
 
 
 @app.command("notify")
@@ -229,24 +233,28 @@ def inbox(
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Alerts ({len(items)})")
-    for column in ("id", "kind", "tlp", "title", "from", "created", "acknowledged"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
         ack = item.get("acknowledged")
         state = "sent by you" if item.get("sent_by_you") else ("yes" if ack else "no")
         if ack and ack.get("named"):
             state += " (named)"
-        table.add_row(
-            item["id"],
-            item["kind"],
-            item["tlp"],
-            str(item["title"]),
-            item["sender"],
-            item["created"][:19],
-            state,
+        rows.append(
+            (
+                item["id"],
+                item["kind"],
+                item["tlp"],
+                str(item["title"]),
+                item["sender"],
+                item["created"][:19],
+                state,
+            )
         )
-    out.print(table)
+    print_table(
+        ("id", "kind", "tlp", "title", "from", "created", "acknowledged"),
+        rows,
+        f"Alerts ({len(items)})",
+    )
 
 
 @app.command("show")
@@ -354,20 +362,22 @@ def deliveries(
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Deliveries ({len(items)})")
-    for column in ("alert", "channel", "status", "attempts", "last"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
         attempts = item["attempts"]
         last = attempts[-1] if attempts else None
-        table.add_row(
-            item["alert"],
-            f"{item['kind']} {item['target']}",
-            item["status"],
-            str(len(attempts)),
-            f"{last['at'][:19]} {last['detail']}" if last else "",
+        rows.append(
+            (
+                item["alert"],
+                f"{item['kind']} {item['target']}",
+                item["status"],
+                str(len(attempts)),
+                f"{last['at'][:19]} {last['detail']}" if last else "",
+            )
         )
-    out.print(table)
+    print_table(
+        ("alert", "channel", "status", "attempts", "last"), rows, f"Deliveries ({len(items)})"
+    )
 
 
 @app.command("deliver")
@@ -396,12 +406,10 @@ def channels_list(
     """Your delivery channels (secrets are never shown again)."""
     with errors():
         items = _client(hub, key).channels(org)
-    table = Table(title=f"Delivery channels ({len(items)})")
-    for column in ("id", "kind", "target", "created"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
-        table.add_row(item["id"], item["kind"], item["target"], item["created"][:19])
-    out.print(table)
+        rows.append((item["id"], item["kind"], item["target"], item["created"][:19]))
+    print_table(("id", "kind", "target", "created"), rows, f"Delivery channels ({len(items)})")
 
 
 @channels_app.command("add")

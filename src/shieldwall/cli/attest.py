@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.table import Table
 
 from shieldwall.cli.common import (
     DatabaseOption,
@@ -21,6 +20,7 @@ from shieldwall.cli.common import (
     errors,
     out,
     print_json,
+    print_table,
     require_hub,
     run,
 )
@@ -84,14 +84,12 @@ def _show(item: dict[str, Any]) -> None:
             f"  changed since version {item.get('last_viewed_version')}: {changed}",
             highlight=False,
         )
-    table = Table(title="Answers")
-    for column in ("question", "answer"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     answers = item.get("answers", {})
     for question in item.get("questions", []):
         value = answers.get(question["id"])
-        table.add_row(question["text"], "—" if value is None else _answer(value))
-    out.print(table)
+        rows.append((question["text"], "—" if value is None else _answer(value)))
+    print_table(("question", "answer"), rows, "Answers")
     for evidence in item.get("evidence", []):
         out.print(
             f"  evidence {evidence['id']}: {evidence['filename']} ({evidence['media_type']},"
@@ -108,14 +106,12 @@ def templates(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Templates ({len(items)})")
-    for column in ("name", "version", "title", "questions"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
-        table.add_row(
-            item["name"], str(item["version"]), item["title"], str(len(item["questions"]))
+        rows.append(
+            (item["name"], str(item["version"]), item["title"], str(len(item["questions"])))
         )
-    out.print(table)
+    print_table(("name", "version", "title", "questions"), rows, f"Templates ({len(items)})")
 
 
 @app.command("template-add")
@@ -219,19 +215,23 @@ def list_(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption = N
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Attestations ({len(items)})")
-    for column in ("id", "firm", "template", "version", "status", "expiry"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
-        table.add_row(
-            item["id"],
-            item["firm"],
-            item["template"]["name"],
-            str(item["version"] or "draft"),
-            item["status"],
-            _expiry(item),
+        rows.append(
+            (
+                item["id"],
+                item["firm"],
+                item["template"]["name"],
+                str(item["version"] or "draft"),
+                item["status"],
+                _expiry(item),
+            )
         )
-    out.print(table)
+    print_table(
+        ("id", "firm", "template", "version", "status", "expiry"),
+        rows,
+        f"Attestations ({len(items)})",
+    )
 
 
 @app.command("show")
@@ -263,20 +263,24 @@ def history(
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Versions ({len(items)})")
-    for column in ("version", "id", "status", "published", "expiry", "changed answers"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
         changed = item.get("changed_since")
-        table.add_row(
-            str(item["version"]),
-            item["id"],
-            item["status"],
-            item.get("published") or "",
-            _expiry(item),
-            "(first)" if changed is None else ", ".join(changed) or "none",
+        rows.append(
+            (
+                str(item["version"]),
+                item["id"],
+                item["status"],
+                item.get("published") or "",
+                _expiry(item),
+                "(first)" if changed is None else ", ".join(changed) or "none",
+            )
         )
-    out.print(table)
+    print_table(
+        ("version", "id", "status", "published", "expiry", "changed answers"),
+        rows,
+        f"Versions ({len(items)})",
+    )
 
 
 @app.command("request")
@@ -302,20 +306,24 @@ def requests(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption 
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Requests ({len(items)})")
-    for column in ("id", "from", "to", "template", "status", "created", "message"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
-        table.add_row(
-            item["id"],
-            item["requester"],
-            item["firm"],
-            item["template"],
-            item["status"],
-            item["created"],
-            item["message"],
+        rows.append(
+            (
+                item["id"],
+                item["requester"],
+                item["firm"],
+                item["template"],
+                item["status"],
+                item["created"],
+                item["message"],
+            )
         )
-    out.print(table)
+    print_table(
+        ("id", "from", "to", "template", "status", "created", "message"),
+        rows,
+        f"Requests ({len(items)})",
+    )
 
 
 @app.command("grant")
@@ -363,19 +371,23 @@ def grants(as_json: JsonOption = False, hub: HubOption = None, key: KeyOption = 
     if as_json:
         print_json(items)
         return
-    table = Table(title=f"Grants ({len(items)})")
-    for column in ("firm", "grantee", "template", "active", "granted", "revoked"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in items:
-        table.add_row(
-            item["firm"],
-            item["grantee"],
-            item["template"],
-            "yes" if item["active"] else "no",
-            item["granted"],
-            item["revoked"] or "",
+        rows.append(
+            (
+                item["firm"],
+                item["grantee"],
+                item["template"],
+                "yes" if item["active"] else "no",
+                item["granted"],
+                item["revoked"] or "",
+            )
         )
-    out.print(table)
+    print_table(
+        ("firm", "grantee", "template", "active", "granted", "revoked"),
+        rows,
+        f"Grants ({len(items)})",
+    )
 
 
 @app.command("remind")

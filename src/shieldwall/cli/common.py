@@ -6,13 +6,14 @@ Errors become messages and exit codes here and nowhere else (2: bad input, 3: no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import orjson
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from shieldwall.domain.errors import (
     Conflict,
@@ -102,3 +103,16 @@ def require_hub(hub: str | None) -> str:
 def print_json(body: object) -> None:
     """Write ``body`` to standard output as indented JSON (the ``--json`` of commands)."""
     print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
+
+
+def print_table(
+    columns: Sequence[str], rows: Iterable[Sequence[str]], title: str | None = None
+) -> None:
+    """Print ``rows`` under ``columns`` on the console (long values fold onto more lines,
+    never cut: ids and patterns must stay whole)."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from shieldwall.cli.common import (
     DatabaseOption,
@@ -23,6 +22,7 @@ from shieldwall.cli.common import (
     errors,
     hub_for,
     out,
+    print_table,
     require_hub,
     run,
 )
@@ -103,12 +103,10 @@ def run_exercise(
 def list_runs(database: DatabaseOption = None) -> None:
     """List exercise runs."""
     records = run(database, exercises.runs)
-    table = Table()
-    for column in ("run", "scenario", "speed", "collection"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for r in records:
-        table.add_row(r.run_id, r.name, f"×{r.speed:g}", f"exercise-{r.run_id}")
-    out.print(table)
+        rows.append((r.run_id, r.name, f"×{r.speed:g}", f"exercise-{r.run_id}"))
+    print_table(("run", "scenario", "speed", "collection"), rows)
 
 
 @app.command("report")
@@ -151,18 +149,18 @@ def injects(run_id: RunArgument, hub: HubOption = None, key: KeyOption = None) -
         body: Any = _client(hub, key)._get(
             f"/api/v1/exercises/{run_id}/injects", authenticated=True
         )
-    table = Table()
-    for column in ("inject", "kind", "title", "objects", "acknowledged"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for item in body["items"]:
-        table.add_row(
-            item["id"],
-            item["kind"],
-            item["title"],
-            " ".join(item["objects"]),
-            item["acknowledged"] or "no",
+        rows.append(
+            (
+                item["id"],
+                item["kind"],
+                item["title"],
+                " ".join(item["objects"]),
+                item["acknowledged"] or "no",
+            )
         )
-    out.print(table)
+    print_table(("inject", "kind", "title", "objects", "acknowledged"), rows)
 
 
 @app.command("ack")

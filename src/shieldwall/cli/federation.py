@@ -8,7 +8,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from shieldwall.cli.common import DatabaseOption, err, errors, out, run
+from shieldwall.cli.common import DatabaseOption, err, errors, out, print_table, run
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.services import federation
 from shieldwall.services.federation import PartnerView
@@ -161,20 +161,21 @@ def list_partners(
     if as_json:
         out.print_json(orjson.dumps([_json(v) for v in views]).decode())
         return
-    table = Table()
-    for column in ("partner", "api root", "collection", "local", "direction", "auth", "types"):
-        table.add_column(column, overflow="fold")
-    for v in views:
-        table.add_row(
-            v.name,
-            v.api_root,
-            v.remote_collection,
-            v.local_collection,
-            v.direction,
-            v.auth,
-            " ".join(v.types) or "all",
-        )
-    out.print(table)
+    print_table(
+        ("partner", "api root", "collection", "local", "direction", "auth", "types"),
+        [
+            (
+                v.name,
+                v.api_root,
+                v.remote_collection,
+                v.local_collection,
+                v.direction,
+                v.auth,
+                " ".join(v.types) or "all",
+            )
+            for v in views
+        ],
+    )
     out.print(_rows(views))
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from shieldwall.cli.common import DatabaseOption, out, print_json, run
+from shieldwall.cli.common import DatabaseOption, out, print_json, print_table, run
 from shieldwall.domain.timestamps import format_timestamp
 from shieldwall.services import accounts
 from shieldwall.services.accounts import UserInfo
@@ -70,19 +69,19 @@ def list_users(
     if as_json:
         print_json([_json(info) for info in found])
         return
-    table = Table()
-    for column in ("user", "organisation", "admin", "disabled", "created", "last sign-in"):
-        table.add_column(column, overflow="fold")
+    rows: list[tuple[str, ...]] = []
     for info in found:
-        table.add_row(
-            info.username,
-            info.organisation,
-            "yes" if info.is_admin else "",
-            "yes" if info.disabled else "",
-            _time(info.created_at),
-            _time(info.last_sign_in),
+        rows.append(
+            (
+                info.username,
+                info.organisation,
+                "yes" if info.is_admin else "",
+                "yes" if info.disabled else "",
+                _time(info.created_at),
+                _time(info.last_sign_in),
+            )
         )
-    out.print(table)
+    print_table(("user", "organisation", "admin", "disabled", "created", "last sign-in"), rows)
 
 
 @app.command("reset-password")
