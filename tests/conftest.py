@@ -185,6 +185,34 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+@dataclass
+class CliResult:
+    """What a command printed and its exit code."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_in_process(*args: str) -> CliResult:
+    """Run the ``shieldwall`` command in this process (fast); unexpected exceptions raise."""
+    from typer.testing import CliRunner
+
+    from shieldwall.cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def cli_in_process(*args: str, database: str) -> str:
+    """``run_in_process`` on ``database``; its standard output (it must succeed)."""
+    result = run_in_process(*args, "--database", database)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def cli(*args: str, database: str) -> str:
     """Run the ``shieldwall`` command line; return its standard output (raise on failure)."""
     result = subprocess.run(

@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
+from conftest import cli_in_process as cli
 from conftest import make_hub
+from conftest import run_in_process as run
 from shieldwall.cli import main as cli_main
-from shieldwall.cli.main import app
 from shieldwall.domain.errors import Unauthenticated
 from shieldwall.services import accounts
 from shieldwall.services.context import Hub
 from shieldwall.settings import Settings
 from shieldwall.storage.database import Database
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Result(result.exit_code, result.stdout, result.stderr)
-
-
-def cli(*args: str, database: str) -> str:
-    result = run(*args, "--database", database)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture

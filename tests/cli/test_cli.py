@@ -5,34 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from shieldwall.cli.main import app
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args: str) -> Result:
-    """Run the command in process (fast); one test below also runs it as a real process."""
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Result(result.exit_code, result.stdout, result.stderr)
-
-
-def cli(*args: str, database: str) -> str:
-    result = run(*args, "--database", database)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from conftest import cli_in_process as cli
+from conftest import run_in_process as run
 
 
 @pytest.fixture
