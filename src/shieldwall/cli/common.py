@@ -48,6 +48,10 @@ GroupOption = Annotated[
 OrgOption = Annotated[
     list[str] | None, typer.Option("--org", help="Restrict to an organisation (identity id)")
 ]
+AnonymousOption = Annotated[
+    bool,
+    typer.Option("--anonymous", help="Anonymous to members (the hub keeps you in a sealed record)"),
+]
 EXIT_CODES: tuple[tuple[type[ShieldwallError], int], ...] = (
     (InvalidInput, 2),
     (NotFound, 3),

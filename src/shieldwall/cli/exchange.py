@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from shieldwall.cli.common import (
+    AnonymousOption,
     CountryOption,
     GroupOption,
     HubOption,
@@ -75,12 +76,7 @@ def register(app: typer.Typer) -> None:
         country: CountryOption = None,
         group: GroupOption = None,
         org: OrgOption = None,
-        anonymous: Annotated[
-            bool,
-            typer.Option(
-                "--anonymous", help="Anonymous to members (the hub keeps you in a sealed record)"
-            ),
-        ] = False,
+        anonymous: AnonymousOption = False,
         hub: HubOption = None,
         key: KeyOption = None,
     ) -> None:

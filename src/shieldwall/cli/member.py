@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from shieldwall.cli.common import (
+    AnonymousOption,
     CountryOption,
     GroupOption,
     HubOption,
@@ -83,12 +84,7 @@ def register(app: typer.Typer) -> None:
         country: CountryOption = None,
         group: GroupOption = None,
         org: OrgOption = None,
-        anonymous: Annotated[
-            bool,
-            typer.Option(
-                "--anonymous", help="Anonymous to members (the hub keeps you in a sealed record)"
-            ),
-        ] = False,
+        anonymous: AnonymousOption = False,
         hub: HubOption = None,
         key: KeyOption = None,
     ) -> None:
